@@ -1,0 +1,97 @@
+"""One training run in one folder: config, checkpoints, model, metrics, plots."""
+
+import json
+import os
+import pathlib
+import platform
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+import zoo
+from zoo.files import atomic_path, write_json, write_text
+from zoo_apps import report, trainer
+
+
+def library_versions():
+    import sklearn
+
+    return dict(
+        zoo=zoo.__version__, tensorflow=tf.__version__, keras=keras.__version__,
+        numpy=np.__version__, scikit_learn=sklearn.__version__,
+        python=platform.python_version(),
+    )
+
+
+def prepare_model_dir(model_dir, config):
+    """Creates `model_dir` with config.json, or checks that it holds the same run.
+
+    Returns True if the run there has already finished.
+    """
+    model_dir = pathlib.Path(model_dir)
+    config_path = model_dir / "config.json"
+    if config_path.exists():
+        previous = json.loads(config_path.read_text())
+        if previous.get("run") != config["run"]:
+            changed = sorted(
+                k for k in set(previous.get("run", {})) | set(config["run"])
+                if previous.get("run", {}).get(k) != config["run"].get(k)
+            )
+            raise zoo.ZooError(
+                f"{model_dir} holds a run with other settings ({', '.join(changed)} differ): "
+                "pass a new --model_dir, or delete that folder to start over."
+            )
+        return (model_dir / "metrics.json").exists()
+    elif model_dir.exists() and any(model_dir.iterdir()):
+        raise zoo.ZooError(f"{model_dir} is not empty and holds no zoo run: pass a new --model_dir.")
+    write_json(config_path, config)
+    return False
+
+
+def train_and_evaluate(model, splits, run, model_dir):
+    """Trains `model` on `splits` as `run` says, writing everything into `model_dir`.
+
+    Args:
+        model: an uncompiled `keras.Model` from raw inputs to logits.
+        splits: a `zoo.datasets.Splits`.
+        run: the run's settings (model, dataset, seed and recipe); a re-run with
+            the same settings resumes, with others it is refused.
+        model_dir: the run's folder.
+
+    Returns:
+        The metrics dict also written to `metrics.json`.
+    """
+    config = dict(run=run, input_shape=list(splits.input_shape),
+                  class_names=splits.class_names, versions=library_versions())
+    if prepare_model_dir(model_dir, config):
+        logging.info("The run in %s has finished already; its results stand.", model_dir)
+        return json.loads((pathlib.Path(model_dir) / "metrics.json").read_text())
+    write_text(os.path.join(model_dir, "labels.txt"), "\n".join(splits.class_names) + "\n")
+
+    timing = trainer.fit(model, splits, run["recipe"], model_dir, run["seed"])
+    with atomic_path(os.path.join(model_dir, "model.keras")) as tmp:
+        model.save(tmp)
+
+    test_logits, test_labels = trainer.predict_logits(model, splits.test)
+    val_logits, val_labels = trainer.predict_logits(model, splits.validation)
+    metrics = dict(
+        model=run["model"], dataset=run["dataset"],
+        test=report.classification_metrics(test_logits, test_labels, splits.class_names),
+        validation_accuracy=float((val_logits.argmax(1) == val_labels).mean()),
+        num_parameters=int(model.count_params()),
+        **timing,
+    )
+    history = report.read_history(os.path.join(model_dir, "history.csv"))
+    report.plot_history(history, os.path.join(model_dir, "training_curves.png"))
+    report.plot_confusion_matrix(
+        test_logits, test_labels, splits.class_names,
+        os.path.join(model_dir, "confusion_matrix.png"),
+    )
+    write_json(os.path.join(model_dir, "metrics.json"), metrics)
+    logging.info(
+        "test accuracy %.4f, macro-F1 %.4f; wrote %s",
+        metrics["test"]["accuracy"], metrics["test"]["macro_f1"], model_dir,
+    )
+    return metrics

@@ -1,0 +1,53 @@
+"""Trains an image classifier from the zoo and writes the run to --model_dir.
+
+    python -m zoo_apps.image_classify --model=cnn              # mnist_5k, offline
+    python -m zoo_apps.image_classify --model=resnet20 --dataset=folder:photos/
+"""
+
+import os
+
+import keras
+import tensorflow as tf
+from absl import flags
+
+import zoo
+from zoo.datasets import load_image_dataset
+from zoo_apps import experiment
+from zoo_apps.flags import define_training_flags, resolve_recipe, run
+
+define_training_flags(
+    default_model="cnn",
+    default_dataset="mnist_5k",
+    dataset_help="mnist_5k (embedded), digits, folder:DIR (one sub-folder per class), "
+    "or a tfds image dataset prepared in --data_dir (mnist, fashion_mnist, cifar10, ...).",
+)
+flags.DEFINE_list("image_size", None, "HEIGHT,WIDTH to resize folder or tfds images to.")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+    if FLAGS.list_models:
+        print("\n".join(zoo.list_models(task="image_classification")))
+        return
+    recipe = resolve_recipe(FLAGS.model)
+    image_size = tuple(int(v) for v in FLAGS.image_size) if FLAGS.image_size else None
+    splits = load_image_dataset(
+        FLAGS.dataset, seed=FLAGS.seed, data_dir=FLAGS.data_dir, image_size=image_size
+    )
+    run_settings = dict(
+        model=FLAGS.model, dataset=FLAGS.dataset, seed=FLAGS.seed,
+        image_size=image_size, recipe=recipe,
+    )
+    keras.utils.set_random_seed(FLAGS.seed)
+    tf.config.experimental.enable_op_determinism()
+    model = zoo.create_model(
+        FLAGS.model, num_classes=splits.num_classes, input_shape=splits.input_shape
+    )
+    model_dir = FLAGS.model_dir or os.path.join(
+        "runs", f"{FLAGS.model}_{FLAGS.dataset.replace(':', '_').replace('/', '_')}"
+    )
+    experiment.train_and_evaluate(model, splits, run_settings, model_dir)
+
+
+if __name__ == "__main__":
+    run(main)
