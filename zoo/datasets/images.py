@@ -68,7 +68,8 @@ def _folder(path, seed, image_size=None, **unused):
         )
         for idx in shuffled_split_indices(len(files), seed)
     ]
-    return splits, [d.name for d in class_dirs], (height, width, channels), True
+    flip = channels == 3
+    return splits, [d.name for d in class_dirs], (height, width, channels), flip
 
 
 def _tfds(name, seed, data_dir=None, image_size=None, **unused):
@@ -82,12 +83,6 @@ def _tfds(name, seed, data_dir=None, image_size=None, **unused):
             f"Unknown dataset {name!r}: use mnist_5k, digits, folder:DIR, or a tfds "
             "image-classification dataset name (e.g. mnist, fashion_mnist, cifar10)."
         ) from None
-    if not builder.is_prepared():
-        raise ZooError(
-            f"tfds dataset {name!r} is not prepared in {builder.data_dir_root}: on a "
-            f"machine with internet run `tfds build {name} --data_dir=DIR`, copy DIR "
-            "here and pass --data_dir=DIR."
-        )
     splits = builder.info.splits
     if "validation" in splits and "test" in splits:
         names = ["train", "validation", "test"]
@@ -104,11 +99,22 @@ def _tfds(name, seed, data_dir=None, image_size=None, **unused):
     def resize(image, label):
         return tf.image.resize(image, image_shape[:2]), label
 
-    datasets = [
-        builder.as_dataset(split=split, as_supervised=True, shuffle_files=False).map(resize)
-        for split in names
-    ]
-    return datasets, builder.info.features["label"].names, tuple(image_shape), True
+    try:
+        datasets = [
+            builder.as_dataset(split=split, as_supervised=True, shuffle_files=False)
+            for split in names
+        ]
+    except AssertionError as error:  # tfds' way of saying "not downloaded"
+        if "could not find data" not in str(error):
+            raise
+        raise ZooError(
+            f"tfds dataset {name!r} is not prepared in {builder.data_dir_root}: on a "
+            f"machine with internet run `tfds build {name} --data_dir=DIR`, copy DIR "
+            "here and pass --data_dir=DIR."
+        ) from None
+    datasets = [dataset.map(resize) for dataset in datasets]
+    flip = image_shape[-1] == 3
+    return datasets, builder.info.features["label"].names, tuple(image_shape), flip
 
 
 def load_image_dataset(name, seed=0, data_dir=None, image_size=None):

@@ -15,8 +15,8 @@ class Splits:
     """A dataset's unbatched `(input, int label)` splits and what describes them.
 
     `input_shape` is the shape of one raw input; `task` tells the apps how to
-    batch and augment it; `augment_flip` says whether left-right flips keep the
-    label (not for digits or text).
+    batch and augment it; `augment_flip` says whether to flip images left-right
+    when augmenting (color images only: never digits or text).
     """
 
     name: str
