@@ -11,8 +11,8 @@ import tensorflow as tf
 from absl import logging
 
 import zoo
-from zoo.files import atomic_path, write_json, write_text
-from zoo_apps import report, trainer
+from zoo.files import write_json, write_text
+from zoo_apps import distribute, report, trainer
 
 
 def library_versions():
@@ -23,6 +23,11 @@ def library_versions():
         numpy=np.__version__, scikit_learn=sklearn.__version__,
         python=platform.python_version(),
     )
+
+
+def weights_checksum(model):
+    """A number that differs between workers whose weights are out of sync."""
+    return float(sum(np.abs(w).sum(dtype=np.float64) for w in model.get_weights()))
 
 
 def prepare_model_dir(model_dir, config):
@@ -53,6 +58,9 @@ def prepare_model_dir(model_dir, config):
 def train_and_evaluate(model, splits, run, model_dir):
     """Trains `model` on `splits` as `run` says, writing everything into `model_dir`.
 
+    Call it inside the strategy's scope. Under a multi-worker strategy every
+    worker trains; only the chief writes files and evaluates.
+
     Args:
         model: an uncompiled `keras.Model` from raw inputs to logits.
         splits: a `zoo.datasets.Splits`.
@@ -63,16 +71,25 @@ def train_and_evaluate(model, splits, run, model_dir):
     Returns:
         The metrics dict also written to `metrics.json`.
     """
-    config = dict(run=run, input_shape=list(splits.input_shape),
-                  class_names=splits.class_names, versions=library_versions())
-    if prepare_model_dir(model_dir, config):
+    strategy = tf.distribute.get_strategy()
+    config = dict(
+        run=run, input_shape=list(splits.input_shape), class_names=splits.class_names,
+        strategy=dict(name=type(strategy).__name__, replicas=strategy.num_replicas_in_sync),
+        versions=library_versions(),
+    )
+    chief = distribute.is_chief()
+    metrics_path = pathlib.Path(model_dir) / "metrics.json"
+    if prepare_model_dir(model_dir, config) if chief else metrics_path.exists():
         logging.info("The run in %s has finished already; its results stand.", model_dir)
-        return json.loads((pathlib.Path(model_dir) / "metrics.json").read_text())
-    write_text(os.path.join(model_dir, "labels.txt"), "\n".join(splits.class_names) + "\n")
+        return json.loads(metrics_path.read_text())
+    if chief:
+        write_text(os.path.join(model_dir, "labels.txt"), "\n".join(splits.class_names) + "\n")
 
-    timing = trainer.fit(model, splits, run["recipe"], model_dir, run["seed"])
-    with atomic_path(os.path.join(model_dir, "model.keras")) as tmp:
-        model.save(tmp)
+    timing = trainer.fit(model, splits, run["recipe"], model_dir, run["seed"], chief)
+    trainer.save(model.save, os.path.join(model_dir, "model.keras"), chief)
+    logging.info("final weights checksum %.6f", weights_checksum(model))
+    if not chief:
+        return None
 
     test_logits, test_labels = trainer.predict_logits(model, splits.test)
     val_logits, val_labels = trainer.predict_logits(model, splits.validation)

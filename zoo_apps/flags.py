@@ -5,6 +5,7 @@ import sys
 from absl import app, flags
 
 import zoo
+from zoo_apps import distribute
 
 RECIPE_FLAGS = (
     "epochs", "batch_size", "optimizer", "learning_rate", "lr_schedule",
@@ -35,6 +36,17 @@ def define_training_flags(default_model, default_dataset, dataset_help):
     flags.DEFINE_float("weight_decay", None, "Decoupled weight decay (0 for none).", lower_bound=0.0)
     flags.DEFINE_float("label_smoothing", None, "Label smoothing in [0, 1).", lower_bound=0.0, upper_bound=0.99)
     flags.DEFINE_boolean("augment", None, "Random rotation, zoom and shift (flips only where labels allow).")
+    # Where to train (see zoo_apps/distribute.py).
+    flags.DEFINE_enum(
+        "strategy", "default", list(distribute.STRATEGIES),
+        "default (one device), mirrored (all local GPUs), multi_worker (cluster from "
+        "TF_CONFIG; see scripts/launch_local_cluster.py) or tpu (needs --tpu).",
+    )
+    flags.DEFINE_string("tpu", None, "TPU name or address for --strategy=tpu.")
+    flags.DEFINE_boolean(
+        "mixed_precision", False,
+        "Compute in float16 (GPU) or bfloat16 (CPU/TPU); weights and logits stay float32.",
+    )
 
 
 def resolve_recipe(model_name):

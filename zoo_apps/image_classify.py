@@ -12,7 +12,7 @@ from absl import flags
 
 import zoo
 from zoo.datasets import load_image_dataset
-from zoo_apps import experiment
+from zoo_apps import distribute, experiment
 from zoo_apps.flags import define_training_flags, resolve_recipe, run
 
 define_training_flags(
@@ -30,23 +30,26 @@ def main(argv):
         print("\n".join(zoo.list_models(task="image_classification")))
         return
     recipe = resolve_recipe(FLAGS.model)
+    # Collective ops must be configured before TensorFlow runs anything.
+    strategy = distribute.make_strategy(FLAGS.strategy, FLAGS.tpu)
     image_size = tuple(int(v) for v in FLAGS.image_size) if FLAGS.image_size else None
     splits = load_image_dataset(
         FLAGS.dataset, seed=FLAGS.seed, data_dir=FLAGS.data_dir, image_size=image_size
     )
     run_settings = dict(
-        model=FLAGS.model, dataset=FLAGS.dataset, seed=FLAGS.seed,
-        image_size=image_size, recipe=recipe,
+        model=FLAGS.model, dataset=FLAGS.dataset, seed=FLAGS.seed, image_size=image_size,
+        mixed_precision=distribute.set_mixed_precision(FLAGS.mixed_precision), recipe=recipe,
     )
     keras.utils.set_random_seed(FLAGS.seed)
     tf.config.experimental.enable_op_determinism()
-    model = zoo.create_model(
-        FLAGS.model, num_classes=splits.num_classes, input_shape=splits.input_shape
-    )
     model_dir = FLAGS.model_dir or os.path.join(
         "runs", f"{FLAGS.model}_{FLAGS.dataset.replace(':', '_').replace('/', '_')}"
     )
-    experiment.train_and_evaluate(model, splits, run_settings, model_dir)
+    with strategy.scope():
+        model = zoo.create_model(
+            FLAGS.model, num_classes=splits.num_classes, input_shape=splits.input_shape
+        )
+        experiment.train_and_evaluate(model, splits, run_settings, model_dir)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import json
 import os
+import tempfile
 import time
 
 import keras
@@ -14,16 +15,37 @@ from zoo.files import atomic_path
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     """`BackupAndRestore` whose files are renamed into place, so a kill never
-    leaves a torn checkpoint as the latest one."""
+    leaves a torn checkpoint as the latest one.
+
+    Every worker restores from `backup_dir`; only the chief keeps what it saves.
+    """
+
+    def __init__(self, backup_dir, chief=True):
+        super().__init__(backup_dir, delete_checkpoint=False)
+        self.chief = chief
 
     def _save_model(self):
-        os.makedirs(self.backup_dir, exist_ok=True)
-        with atomic_path(self._weights_path) as tmp:
-            self.model.save_weights(str(tmp))
+        save(self.model.save_weights, self._weights_path, self.chief)
+        if not self.chief:
+            return
         with atomic_path(self._training_metadata_path) as tmp:
             tmp.write_text(
                 json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen})
             )
+
+
+def save(save_fn, path, chief=True):
+    """Saves with `save_fn(path)` atomically on the chief.
+
+    Other workers save too, into a temporary folder they then delete: under a
+    multi-worker strategy saving runs collective ops that every worker must join.
+    """
+    if chief:
+        with atomic_path(path) as tmp:
+            save_fn(str(tmp))
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            save_fn(os.path.join(folder, os.path.basename(path)))
 
 
 def make_optimizer(recipe, steps_per_epoch):
@@ -53,19 +75,27 @@ def make_optimizer(recipe, steps_per_epoch):
 
 
 def training_pipelines(splits, recipe, seed):
-    """Returns batched (train, validation) datasets with one-hot labels."""
+    """Returns batched (train, validation) datasets with one-hot labels.
+
+    `batch_size` is global: under a multi-worker strategy each batch is split
+    across the workers (sharded by data, not by file).
+    """
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     one_hot = lambda x, y: (x, tf.one_hot(y, splits.num_classes))  # noqa: E731
     train = datasets.batched(
         splits.train, recipe["batch_size"], shuffle_seed=seed,
         augment=recipe["augment"], flip=splits.augment_flip,
     )
     validation = datasets.batched(splits.validation, recipe["batch_size"])
-    return train.map(one_hot), validation.map(one_hot)
+    return (train.map(one_hot).with_options(options),
+            validation.map(one_hot).with_options(options))
 
 
-def fit(model, splits, recipe, model_dir, seed):
+def fit(model, splits, recipe, model_dir, seed, chief=True):
     """Trains `model` in place, resuming from `model_dir/checkpoints` if present.
 
+    Call it inside the strategy's scope. Only the `chief` writes to `model_dir`.
     Returns a dict with the epochs run by this call and the training time.
     """
     train, validation = training_pipelines(splits, recipe, seed)
@@ -76,16 +106,16 @@ def fit(model, splits, recipe, model_dir, seed):
         ),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
-    backup = AtomicBackupAndRestore(os.path.join(model_dir, "checkpoints"), delete_checkpoint=False)
-    callbacks = [
-        backup,
-        keras.callbacks.CSVLogger(os.path.join(model_dir, "history.csv"), append=True),
-        keras.callbacks.TensorBoard(os.path.join(model_dir, "logs")),
-    ]
+    callbacks = [AtomicBackupAndRestore(os.path.join(model_dir, "checkpoints"), chief)]
+    if chief:
+        callbacks += [
+            keras.callbacks.CSVLogger(os.path.join(model_dir, "history.csv"), append=True),
+            keras.callbacks.TensorBoard(os.path.join(model_dir, "logs")),
+        ]
     start = time.perf_counter()
     history = model.fit(
         train, validation_data=validation, epochs=recipe["epochs"],
-        callbacks=callbacks, shuffle=False, verbose=2,
+        callbacks=callbacks, shuffle=False, verbose=2 if chief else 0,
     )
     seconds = time.perf_counter() - start
     epochs_run = len(history.epoch)

@@ -34,5 +34,5 @@ def mobilenet_v2(num_classes=10, input_shape=(224, 224, 3), alpha=1.0, dropout=0
     )
     x = backbone(x)
     x = keras.layers.Dropout(dropout, name="dropout")(x)
-    outputs = keras.layers.Dense(num_classes, name="logits")(x)
+    outputs = keras.layers.Dense(num_classes, dtype="float32", name="logits")(x)
     return keras.Model(inputs, outputs, name="mobilenet_v2")

@@ -58,7 +58,7 @@ def _resnet(name, num_classes, input_shape, stage_filters, blocks_per_stage, sma
             strides = 2 if stage > 0 and block == 0 else 1
             x = _basic_block(x, filters, strides, f"stage{stage + 1}_block{block + 1}")
     x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    outputs = keras.layers.Dense(num_classes, name="logits")(x)
+    outputs = keras.layers.Dense(num_classes, dtype="float32", name="logits")(x)
     return keras.Model(inputs, outputs, name=name)
 
 

@@ -1,0 +1,82 @@
+"""Training throughput of the zoo's input pipeline vs plain `model.fit` on in-memory arrays.
+
+Same model, same data, same batch size, both measured in this run, after one
+warm-up epoch, alternating between the two so machine load hits both alike:
+
+    python scripts/benchmark_train.py --model=cnn --dataset=mnist_5k
+"""
+
+import time
+
+import keras
+import numpy as np
+from absl import app, flags
+
+import zoo
+from zoo.datasets import load_image_dataset
+from zoo_apps import trainer
+
+flags.DEFINE_string("model", "cnn", "Registered model.")
+flags.DEFINE_string("dataset", "mnist_5k", "Image dataset.")
+flags.DEFINE_integer("batch_size", 64, "Examples per batch.")
+flags.DEFINE_integer("epochs", 3, "Timed epochs per measurement (after a warm-up epoch).")
+flags.DEFINE_integer("rounds", 2, "Alternating rounds of (zoo, plain).")
+FLAGS = flags.FLAGS
+
+
+class EpochTimer(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.start)
+
+    def on_train_begin(self, logs=None):
+        self.seconds = []
+
+
+def compiled_model(splits, recipe):
+    keras.utils.set_random_seed(0)
+    model = zoo.create_model(FLAGS.model, splits.num_classes, splits.input_shape)
+    model.compile(
+        optimizer=trainer.make_optimizer(recipe, 1),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+    )
+    return model
+
+
+def examples_per_second(fit, num_examples):
+    timer = EpochTimer()
+    fit(epochs=FLAGS.epochs + 1, callbacks=[timer])
+    return num_examples / np.median(timer.seconds[1:])
+
+
+def main(argv):
+    splits = load_image_dataset(FLAGS.dataset)
+    recipe = dict(zoo.model_info(FLAGS.model)["recipe"], augment=False,
+                  lr_schedule="constant", batch_size=FLAGS.batch_size)
+    images, labels = (np.stack(a) for a in zip(*splits.train.as_numpy_iterator()))
+    one_hot = keras.utils.to_categorical(labels, splits.num_classes)
+    pipeline, _ = trainer.training_pipelines(splits, recipe, seed=0)
+
+    results = {"zoo pipeline": [], "plain model.fit(arrays)": []}
+    for _ in range(FLAGS.rounds):
+        model = compiled_model(splits, recipe)
+        results["zoo pipeline"].append(examples_per_second(
+            lambda **kw: model.fit(pipeline, shuffle=False, verbose=0, **kw), len(labels)))
+        model = compiled_model(splits, recipe)
+        results["plain model.fit(arrays)"].append(examples_per_second(
+            lambda **kw: model.fit(images, one_hot, batch_size=FLAGS.batch_size,
+                                   shuffle=True, verbose=0, **kw), len(labels)))
+    print(f"\n{FLAGS.model} on {FLAGS.dataset}, batch {FLAGS.batch_size}, "
+          f"{len(labels)} training examples")
+    for name, values in results.items():
+        print(f"  {name:26s} {np.median(values):9.0f} examples/s  (rounds: "
+              f"{', '.join(f'{v:.0f}' for v in values)})")
+    ratio = np.median(results["zoo pipeline"]) / np.median(results["plain model.fit(arrays)"])
+    print(f"  ratio zoo / plain: {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    app.run(main)
