@@ -56,6 +56,14 @@ def make_strategy(name, tpu=None):
     raise ZooError(f"Unknown strategy {name!r}: use one of {', '.join(STRATEGIES)}.")
 
 
+def describe(strategy):
+    """The --strategy name and replica count of a strategy, for config.json."""
+    names = {"CollectiveAllReduceStrategy": "multi_worker", "MirroredStrategy": "mirrored",
+             "TPUStrategy": "tpu"}
+    return dict(name=names.get(type(strategy).__name__, "default"),
+                replicas=strategy.num_replicas_in_sync)
+
+
 def is_chief():
     """True for the worker that writes the run's files (the chief, or worker 0)."""
     config = cluster_spec()

@@ -71,10 +71,9 @@ def train_and_evaluate(model, splits, run, model_dir):
     Returns:
         The metrics dict also written to `metrics.json`.
     """
-    strategy = tf.distribute.get_strategy()
     config = dict(
         run=run, input_shape=list(splits.input_shape), class_names=splits.class_names,
-        strategy=dict(name=type(strategy).__name__, replicas=strategy.num_replicas_in_sync),
+        strategy=distribute.describe(tf.distribute.get_strategy()),
         versions=library_versions(),
     )
     chief = distribute.is_chief()
