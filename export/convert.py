@@ -1,0 +1,183 @@
+"""From a Keras model to a SavedModel and to TFLite files with builtin operators only.
+
+Conversion goes through a SavedModel (`keras.export.ExportArchive`, then
+`TFLiteConverter.from_saved_model`): `from_keras_model` fails for many Keras 3
+models on TF >= 2.16 (tensorflow/tensorflow#63987). Keras's own `format="litert"`
+(3.13+) takes this same path, but allows Flex ops by default and traces the model
+again for every file; here one SavedModel serves all four flavours.
+"""
+
+import json
+import pathlib
+import tempfile
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tensorflow.lite.python.convert_phase import ConverterError  # not in tf.lite's public API
+
+from export import operators, sidecar
+from zoo.errors import ZooError
+from zoo.files import atomic_path
+
+# `quantize` value -> flavour in the file name (model_<flavour>.tflite).
+FLAVOURS = {"none": "float32", "float16": "float16", "dynamic": "dynamic", "int8": "int8"}
+QUANTIZATIONS = tuple(FLAVOURS)
+
+
+def _without_mixed_precision(config):
+    if isinstance(config, dict):
+        if config.get("class_name") == "DTypePolicy":
+            name = config["config"]["name"]
+            if name.startswith("mixed_"):
+                return dict(config, config=dict(config["config"], name="float32"))
+        return {key: _without_mixed_precision(value) for key, value in config.items()}
+    if isinstance(config, list):
+        return [_without_mixed_precision(value) for value in config]
+    return config
+
+
+def float32_model(model):
+    """Returns `model` computing in float32: a copy with the same weights if it was
+    trained with mixed precision (TFLite has no bfloat16 kernels), else `model`."""
+    serialized = keras.saving.serialize_keras_object(model)
+    float32 = _without_mixed_precision(serialized)
+    if float32 == serialized:
+        return model
+    copy = keras.saving.deserialize_keras_object(float32)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def input_signature(model, batch_size=None):
+    """The model's inputs as `tf.TensorSpec`s with a batch dimension of `batch_size`."""
+    return [
+        tf.TensorSpec((batch_size, *tensor.shape[1:]), tensor.dtype, name=tensor.name)
+        for tensor in model.inputs
+    ]
+
+
+def to_saved_model(model, path, batch_size=None):
+    """Writes `model` as a SavedModel whose `serving_default` signature takes the
+    model's raw inputs by name (`pixels`: 0-255 for vision models) and returns
+    `{"logits": ...}`.
+
+    The signature calls the model with `training=False` explicitly: `model.export()`
+    calls it without, and a layer whose `call()` defaults to `training=True`
+    (Keras 3 image preprocessing layers such as `Resizing`, as in `mobilenet_v2`
+    below 32 pixels) then puts every later BatchNormalization and Dropout in
+    training mode.
+
+    Args:
+        model: a `keras.Model`; mixed-precision models are exported in float32.
+        path: the SavedModel folder to write (atomically: renamed into place when complete).
+        batch_size: a fixed batch size, or None for any.
+
+    Returns:
+        `path` as a `pathlib.Path`.
+    """
+    model = float32_model(model)
+
+    def serve(*inputs):
+        return {"logits": model(inputs[0] if len(inputs) == 1 else list(inputs), training=False)}
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.add_endpoint("serve", serve, input_signature=input_signature(model, batch_size))
+    with atomic_path(path) as tmp:
+        archive.write_out(str(tmp), verbose=False)
+    return pathlib.Path(path)
+
+
+def _calibration_batches(representative_data):
+    def batches():
+        for example in representative_data:
+            parts = example if isinstance(example, (tuple, list)) else [example]
+            yield [np.asarray(part)[None] for part in parts]
+
+    return batches
+
+
+def _converter(saved_model, quantize, representative_data):
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize != "none":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if quantize == "int8":
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+        converter.representative_dataset = _calibration_batches(representative_data)
+        # Raw 0-255 pixels map onto uint8 with scale 1 and zero point 0, so a
+        # phone feeds camera bytes as they are; integer inputs (token ids) stay
+        # as they are. Logits stay int8: no requantize op at the end.
+        converter.inference_input_type = tf.uint8
+        converter.inference_output_type = tf.int8
+    return converter
+
+
+def _convert(saved_model, quantize, representative_data, name):
+    try:
+        return _converter(saved_model, quantize, representative_data).convert()
+    except ConverterError as error:
+        needs = sorted({e.operator.name for e in error.errors if e.operator.name})
+        if not needs:
+            raise
+        raise ZooError(
+            f"{name}: the model needs operators that have no TFLite builtin kernel "
+            f"({', '.join(needs)}), and Flex/SELECT_TF_OPS is not allowed: replace the "
+            "layers that use them, see https://ai.google.dev/edge/litert/models/ops_compatibility."
+        ) from None
+
+
+def to_tflite(model, path, quantize="none", representative_data=None, metadata=None):
+    """Converts `model` to a TFLite file with builtin operators only, and writes its sidecar.
+
+    Args:
+        model: a `keras.Model`, converted with a fixed batch of 1 (what a phone
+            runs; static shapes keep every op delegable), or the folder of a
+            SavedModel from `to_saved_model`, converted as it is.
+        path: the `.tflite` file to write; the sidecar is the same name with `.json`.
+        quantize: `"none"` (float32), `"float16"` (float16 weights), `"dynamic"`
+            (int8 weights, float activations) or `"int8"` (full integer: int8
+            weights and activations, uint8 inputs for float inputs, int8 logits).
+        representative_data: for `"int8"`: an iterable of a few hundred raw
+            training inputs, one example each without batch dimension (a tuple
+            per example for several inputs). They go through the model's own
+            preprocessing, exactly as in training.
+        metadata: dict merged into the sidecar (labels, model, dataset, ...).
+
+    Returns:
+        The sidecar dict: inputs/outputs with shape, dtype and quantization
+        (`real = scale * (quantized - zero_point)`), operators, versions.
+
+    Raises:
+        ZooError: bad `quantize`, int8 without data, or operators that are not builtin.
+    """
+    if quantize not in FLAVOURS:
+        raise ZooError(f"Unknown quantize={quantize!r}: use one of {', '.join(QUANTIZATIONS)}.")
+    if quantize == "int8" and representative_data is None:
+        raise ZooError(
+            "quantize='int8' needs representative_data: a few hundred raw training "
+            "inputs to calibrate the activation ranges."
+        )
+    path = pathlib.Path(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        saved_model = model
+        if isinstance(model, keras.Model):
+            saved_model = to_saved_model(model, pathlib.Path(tmp) / "saved_model", batch_size=1)
+        tflite_model = _convert(saved_model, quantize, representative_data, path.name)
+    description = {
+        "file": path.name,
+        "quantize": quantize,
+        **(metadata or {}),
+        **sidecar.describe_tflite(tflite_model),
+        "operators": operators.check_builtin_operators(tflite_model, path.name),
+        "output_convention": sidecar.OUTPUT_CONVENTION,
+        "versions": sidecar.library_versions(),
+    }
+    # Both files are complete before either is renamed into place.
+    with atomic_path(sidecar.path_for(path)) as sidecar_tmp, atomic_path(path) as model_tmp:
+        sidecar_tmp.write_text(json.dumps(description, indent=2) + "\n")
+        model_tmp.write_bytes(tflite_model)
+    return description

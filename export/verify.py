@@ -1,0 +1,125 @@
+"""The verification report: every exported file against the Keras model, on the test split.
+
+For each file: accuracy, top-1 agreement with Keras, max absolute logit
+difference, size, and batch-1 latency (median and p90 after warm-up; TFLite
+through the LiteRT interpreter on one CPU thread, Keras by calling the model).
+"""
+
+import pathlib
+import time
+
+import numpy as np
+import tensorflow as tf
+from ai_edge_litert.interpreter import Interpreter
+
+from export.operators import operator_names
+from export.predictor import Predictor, quantize
+
+LATENCY_RUNS = 200
+LATENCY_WARMUP = 20
+BATCH_SIZE = 256
+
+
+def size_bytes(path):
+    """Size of a file, or of all files in a folder."""
+    path = pathlib.Path(path)
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+    return path.stat().st_size
+
+
+def latency_ms(call, runs=LATENCY_RUNS, warmup=LATENCY_WARMUP):
+    """Median and 90th percentile of `call()` in milliseconds, after `warmup` calls."""
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1000)
+    return dict(median=float(np.median(times)), p90=float(np.percentile(times, 90)))
+
+
+def keras_logits(model, inputs):
+    return np.concatenate([
+        np.asarray(model(inputs[start : start + BATCH_SIZE], training=False))
+        for start in range(0, len(inputs), BATCH_SIZE)
+    ])
+
+
+def saved_model_logits(path, inputs):
+    """Logits from a SavedModel's `serving_default` signature."""
+    signature = tf.saved_model.load(str(path)).signatures["serving_default"]
+    (input_name,) = signature.structured_input_signature[1]
+    (output_name,) = signature.structured_outputs
+    return np.concatenate([
+        signature(**{input_name: tf.constant(inputs[start : start + BATCH_SIZE])})[output_name].numpy()
+        for start in range(0, len(inputs), BATCH_SIZE)
+    ])
+
+
+def tflite_latency_ms(path, example):
+    """Batch-1 latency of `invoke()` with the LiteRT interpreter on one thread."""
+    interpreter = Interpreter(model_path=str(path), num_threads=1)
+    interpreter.allocate_tensors()
+    detail = interpreter.get_input_details()[0]
+    interpreter.set_tensor(detail["index"], quantize(example[None], detail))
+    return latency_ms(interpreter.invoke)
+
+
+def keras_latency_ms(model, example):
+    """Batch-1 latency of calling the Keras model on one example."""
+    batch = example[None]
+    return latency_ms(lambda: model(batch, training=False))
+
+
+def compare(logits, labels, reference_logits):
+    """Accuracy, top-1 agreement and max absolute difference against reference logits."""
+    predictions = logits.argmax(axis=1)
+    return dict(
+        accuracy=float((predictions == labels).mean()),
+        top1_agreement=float((predictions == reference_logits.argmax(axis=1)).mean()),
+        max_abs_diff=float(np.abs(logits - reference_logits).max()),
+    )
+
+
+def verify_tflite(path, inputs, labels, reference_logits):
+    """One TFLite file's row of the report."""
+    row = dict(file=pathlib.Path(path).name, format="tflite", size_bytes=size_bytes(path))
+    row.update(compare(Predictor(path).logits(inputs), labels, reference_logits))
+    row["latency_ms"] = tflite_latency_ms(path, inputs[0])
+    row["operators"] = operator_names(pathlib.Path(path).read_bytes())
+    return row
+
+
+def summary(rows):
+    """The issue's target ratios, from the rows present."""
+    by_file = {row["file"]: row for row in rows}
+    keras, float32, int8 = (by_file.get(name) for name in ("model.keras", "model_float32.tflite", "model_int8.tflite"))
+    ratios = {}
+    if float32 and int8:
+        ratios["int8_size_vs_float32"] = int8["size_bytes"] / float32["size_bytes"]
+        ratios["int8_latency_vs_float32"] = int8["latency_ms"]["median"] / float32["latency_ms"]["median"]
+    if keras and int8:
+        ratios["int8_accuracy_minus_keras_points"] = 100 * (int8["accuracy"] - keras["accuracy"])
+    if keras and float32:
+        ratios["keras_latency_vs_float32_tflite"] = keras["latency_ms"]["median"] / float32["latency_ms"]["median"]
+    return {name: round(value, 4) for name, value in ratios.items()}
+
+
+def format_table(rows):
+    """The report's rows as a text table."""
+    header = f"{'file':<22}{'size KB':>10}{'accuracy':>10}{'agree':>8}{'max|diff|':>11}{'median ms':>11}{'p90 ms':>9}"
+    lines = [header, "-" * len(header)]
+    for row in rows:
+        latency = row.get("latency_ms")
+        cells = [
+            f"{row['file']:<22}",
+            f"{row['size_bytes'] / 1024:>10,.1f}",
+            f"{row['accuracy']:>10.4f}",
+            f"{row['top1_agreement']:>8.4f}" if "top1_agreement" in row else f"{'-':>8}",
+            f"{row['max_abs_diff']:>11.2e}" if "max_abs_diff" in row else f"{'-':>11}",
+            f"{latency['median']:>11.3f}{latency['p90']:>9.3f}" if latency else f"{'-':>11}{'-':>9}",
+        ]
+        lines.append("".join(cells))
+    return "\n".join(lines)

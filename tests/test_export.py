@@ -1,0 +1,267 @@
+"""export/ end to end on a tiny trained run: files, report, Predictor, CLIs, errors, atomic writes."""
+
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import export
+import zoo
+from export import convert, verify
+from zoo.datasets import load_image_dataset
+
+FLAVOURS = ("float32", "float16", "dynamic", "int8")
+
+
+def run_module(module, *args):
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def one_line_error(result):
+    """The `error: ...` line of a failed run; TF's start-up logging may precede it."""
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert result.returncode == 2 and len(errors) == 1, result.stderr
+    assert result.stderr.rstrip().endswith(errors[0]) and "Traceback" not in result.stderr
+    return errors[0]
+
+
+@pytest.fixture(scope="module")
+def exported_run(tmp_path_factory):
+    """A cnn trained for a few epochs on 8x8 digits, exported by `python -m export`."""
+    model_dir = tmp_path_factory.mktemp("run") / "cnn_digits"
+    trained = run_module(
+        "zoo_apps.image_classify", "--model=cnn", "--dataset=digits", "--epochs=6",
+        "--batch_size=32", "--learning_rate=0.003", "--noaugment", "--label_smoothing=0",
+        f"--model_dir={model_dir}",
+    )
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    exported = run_module("export", f"--model_dir={model_dir}")
+    assert exported.returncode == 0, exported.stderr[-3000:]
+    return model_dir, exported.stdout
+
+
+@pytest.fixture(scope="module")
+def confident_training_images(exported_run):
+    """Training digits that the Keras model labels right with probability > 0.9."""
+    model = keras.saving.load_model(exported_run[0] / "model.keras")
+    images, labels = next(load_image_dataset("digits").train.batch(200).as_numpy_iterator())
+    probabilities = np.asarray(keras.ops.softmax(model(images)))
+    chosen = (probabilities.argmax(1) == labels) & (probabilities.max(1) > 0.9)
+    return images[chosen][:5], labels[chosen][:5]
+
+
+def test_export_writes_verified_files_and_report(exported_run):
+    model_dir, stdout = exported_run
+    export_dir = model_dir / "export"
+    names = {path.name for path in export_dir.iterdir()}
+    assert names == {"saved_model", "report.json"} | {
+        f"model_{flavour}.{ext}" for flavour in FLAVOURS for ext in ("tflite", "json")
+    }
+    report = json.loads((export_dir / "report.json").read_text())
+    rows = {row["file"]: row for row in report["files"]}
+    assert list(rows)[:2] == ["model.keras", "saved_model"]
+    for name in rows:
+        assert name in stdout  # the printed table
+    keras_accuracy = json.loads((model_dir / "metrics.json").read_text())["test"]["accuracy"]
+    assert rows["model.keras"]["accuracy"] == pytest.approx(keras_accuracy)
+    assert keras_accuracy > 0.8
+    assert rows["saved_model"]["max_abs_diff"] < 1e-4
+    assert rows["model_float32.tflite"]["max_abs_diff"] < 1e-4
+    assert rows["model_float32.tflite"]["top1_agreement"] == 1.0
+    assert rows["model_float16.tflite"]["top1_agreement"] >= 0.99
+    int8 = rows["model_int8.tflite"]
+    assert int8["top1_agreement"] >= 0.95
+    assert abs(int8["accuracy"] - keras_accuracy) <= 0.03
+    assert int8["size_bytes"] < 0.35 * rows["model_float32.tflite"]["size_bytes"]
+    for flavour in FLAVOURS:
+        row = rows[f"model_{flavour}.tflite"]
+        assert 0 < row["latency_ms"]["median"] <= row["latency_ms"]["p90"]
+        assert all(op.isupper() for op in row["operators"])
+    assert set(report["summary"]) == {
+        "int8_size_vs_float32", "int8_latency_vs_float32",
+        "int8_accuracy_minus_keras_points", "keras_latency_vs_float32_tflite",
+    }
+    description = json.loads((export_dir / "model_int8.json").read_text())
+    assert description["labels"] == list("0123456789")
+    assert description["model"] == "cnn" and description["dataset"] == "digits"
+    assert description["input_value_range"] == [0, 255]
+    assert description["accuracy"]["tflite"] == int8["accuracy"]
+    assert description["calibration"] == dict(split="train", examples=300)
+    assert {"tensorflow", "keras", "ai_edge_litert"} <= set(description["versions"])
+
+
+def test_saved_model_serves_raw_pixels_at_any_batch(exported_run):
+    model_dir, _ = exported_run
+    signature = tf.saved_model.load(str(model_dir / "export/saved_model")).signatures["serving_default"]
+    (spec,) = signature.structured_input_signature[1].values()
+    assert spec.name == "pixels" and spec.shape.as_list() == [None, 8, 8, 1]
+    pixels = np.random.default_rng(0).integers(0, 256, (3, 8, 8, 1)).astype("float32")
+    model = keras.saving.load_model(model_dir / "model.keras")
+    served = signature(pixels=tf.constant(pixels))["logits"].numpy()
+    np.testing.assert_allclose(served, model(pixels), atol=1e-5)
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_predictor_labels_training_images(exported_run, confident_training_images, flavour):
+    images, labels = confident_training_images
+    predictor = export.Predictor(exported_run[0] / f"export/model_{flavour}.tflite")
+    assert predictor.input_shape == (8, 8, 1) and predictor.labels == list("0123456789")
+    ranked = predictor.predict(images, top_k=3)
+    assert [example[0][0] for example in ranked] == [str(label) for label in labels]
+    for example in ranked:
+        scores = [score for _, score in example]
+        assert len(example) == 3 and scores == sorted(scores, reverse=True) and sum(scores) <= 1.0001
+    single = predictor.predict(images[0])  # one example without batch dimension
+    assert len(single) == 1 and len(single[0]) == 10 and single[0][0][0] == str(labels[0])
+
+
+def test_predict_cli_reads_png_and_jpeg_and_resizes(exported_run, confident_training_images, tmp_path):
+    images, labels = confident_training_images
+    files = []
+    for index, image in enumerate(images[:3]):
+        png = tmp_path / f"digit{index}.png"
+        png.write_bytes(tf.io.encode_png(image.astype("uint8")).numpy())
+        files.append(png)
+    # An RGB JPEG at twice the size: converted to grayscale and resized back to 8x8.
+    large = np.repeat(np.repeat(images[3], 2, axis=0), 2, axis=1).repeat(3, axis=-1)
+    jpeg = tmp_path / "digit_rgb.jpg"
+    jpeg.write_bytes(tf.io.encode_jpeg(large.astype("uint8"), quality=100).numpy())
+    files.append(jpeg)
+    model = exported_run[0] / "export/model_int8.tflite"
+    result = run_module("export.predict", f"--model={model}", "--top_k=2", *map(str, files))
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.strip().splitlines()
+    assert [line.split(": ")[1].split()[0] for line in lines] == [str(label) for label in labels[:4]]
+    assert all(len(line.split(", ")) == 2 for line in lines)
+
+
+def test_bad_inputs_give_clear_errors(exported_run, tmp_path):
+    export_dir = exported_run[0] / "export"
+    predictor = export.Predictor(export_dir / "model_int8.tflite")
+    with pytest.raises(zoo.ZooError, match=r"inputs of shape \(8, 8, 1\).*Received: shape \(28, 28, 1\)"):
+        predictor.predict(np.zeros((28, 28, 1)))
+    with pytest.raises(zoo.ZooError, match=r"raw values in \[0, 255\]"):
+        predictor.predict(np.full((8, 8, 1), 300.0))
+    with pytest.raises(zoo.ZooError, match="does not exist"):
+        export.Predictor(tmp_path / "missing.tflite")
+    lonely = tmp_path / "lonely.tflite"
+    shutil.copy(export_dir / "model_int8.tflite", lonely)
+    with pytest.raises(zoo.ZooError, match=r"lonely\.json is missing"):
+        export.Predictor(lonely)
+    with pytest.raises(zoo.ZooError, match="not a finished zoo run"):
+        export.export_run(tmp_path)
+    with pytest.raises(zoo.ZooError, match=r"Unknown quantizations \['int4'\]"):
+        export.export_run(exported_run[0], quantizations=["int4"])
+    with pytest.raises(zoo.ZooError, match="Unknown quantize='int4'"):
+        export.to_tflite(export_dir / "saved_model", tmp_path / "m.tflite", quantize="int4")
+    with pytest.raises(zoo.ZooError, match="needs representative_data"):
+        export.to_tflite(export_dir / "saved_model", tmp_path / "m.tflite", quantize="int8")
+
+
+def test_truncated_tflite_is_a_one_line_error(exported_run, tmp_path):
+    export_dir = exported_run[0] / "export"
+    truncated = tmp_path / "model_int8.tflite"
+    truncated.write_bytes((export_dir / "model_int8.tflite").read_bytes()[:5000])
+    shutil.copy(export_dir / "model_int8.json", tmp_path / "model_int8.json")
+    with pytest.raises(zoo.ZooError, match="not a valid TFLite file.*truncated"):
+        export.Predictor(truncated)
+    image = tmp_path / "digit.png"
+    image.write_bytes(tf.io.encode_png(np.zeros((8, 8, 1), np.uint8)).numpy())
+    result = run_module("export.predict", f"--model={truncated}", str(image))
+    assert "not a valid TFLite file" in one_line_error(result)
+
+
+def test_export_cli_missing_model_dir_is_a_one_line_error(tmp_path):
+    result = run_module("export", f"--model_dir={tmp_path / 'nothing'}")
+    assert one_line_error(result) == (
+        f"error: {tmp_path / 'nothing'} is not a finished zoo run (no model.keras, config.json): "
+        "pass the --model_dir of a run trained with `python -m zoo_apps.image_classify`."
+    )
+
+
+class MatrixInverse(keras.layers.Layer):
+    def call(self, x):
+        return tf.linalg.inv(x)
+
+
+def test_ops_without_builtin_kernels_are_refused(tmp_path):
+    inputs = keras.Input((3, 3))
+    model = keras.Model(inputs, keras.layers.Flatten()(MatrixInverse()(inputs)))
+    with pytest.raises(zoo.ZooError, match=r"no TFLite builtin kernel \(tf.MatrixInverse\).*Flex/SELECT_TF_OPS"):
+        export.to_tflite(model, tmp_path / "inverse.tflite")
+    assert not list(tmp_path.iterdir())
+    # A file that does contain a Flex op (converted here with SELECT_TF_OPS) is caught too.
+    saved_model = convert.to_saved_model(model, tmp_path / "saved_model")
+    converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
+    converter.target_spec.supported_ops = [
+        tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS,
+    ]
+    flex_model = converter.convert()
+    assert "FlexMatrixInverse" in export.operator_names(flex_model)
+    with pytest.raises(zoo.ZooError, match="not TFLite builtins: FlexMatrixInverse"):
+        export.operators.check_builtin_operators(flex_model, "inverse.tflite")
+
+
+def test_mixed_precision_model_exports_in_float32(tmp_path):
+    try:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        model = zoo.create_model("cnn", 3, (8, 8, 1))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    pixels = np.random.default_rng(0).integers(0, 256, (4, 8, 8, 1)).astype("float32")
+    export.to_tflite(model, tmp_path / "model.tflite")
+    expected = convert.float32_model(model)(pixels)
+    assert expected.dtype == "float32"
+    np.testing.assert_allclose(
+        export.Predictor(tmp_path / "model.tflite").logits(pixels), expected, atol=1e-5
+    )
+
+
+def test_interrupted_writes_leave_no_final_file(exported_run, tmp_path, monkeypatch):
+    export_dir = exported_run[0] / "export"
+    write_bytes = pathlib.Path.write_bytes
+
+    def write_half_then_interrupt(path, data):
+        write_bytes(path, data[: len(data) // 2])
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pathlib.Path, "write_bytes", write_half_then_interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            export.to_tflite(export_dir / "saved_model", tmp_path / "model.tflite")
+    assert not list(tmp_path.iterdir())  # neither the model, nor its sidecar, nor temp files
+
+    def write_half_then_interrupt(archive, path, **kwargs):
+        pathlib.Path(path, "saved_model.pb").parent.mkdir(parents=True)
+        pathlib.Path(path, "saved_model.pb").write_text("partial")
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        # keras.export.ExportArchive() returns an instance of the backend's subclass.
+        archive_class = type(keras.export.ExportArchive())
+        patch.setattr(archive_class, "write_out", write_half_then_interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            convert.to_saved_model(keras.saving.load_model(exported_run[0] / "model.keras"), tmp_path / "sm")
+    assert not list(tmp_path.iterdir())
+
+    run_copy = tmp_path / "run"
+    run_copy.mkdir()
+    for name in ("model.keras", "config.json"):
+        shutil.copy(exported_run[0] / name, run_copy / name)
+    def interrupt(*args):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(verify, "verify_tflite", interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            export.export_run(run_copy, formats=["tflite"], quantizations=["none"])
+    written = {path.name for path in (run_copy / "export").iterdir()}
+    assert written == {"model_float32.tflite", "model_float32.json"}  # no report.json
