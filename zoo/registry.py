@@ -64,7 +64,7 @@ def model_info(name):
     return info
 
 
-def create_model(name, num_classes=None, input_shape=None, **kwargs):
+def create_model(name, num_classes=None, input_shape=None, pretrained=False, **kwargs):
     """Builds an uncompiled `keras.Model` that maps raw inputs to class logits.
 
     Args:
@@ -72,9 +72,18 @@ def create_model(name, num_classes=None, input_shape=None, **kwargs):
         num_classes: number of output classes; defaults to 10.
         input_shape: input shape without batch dimension; defaults to the
             model's registered shape.
+        pretrained: False (random init), True (the model's default pretrained
+            entry), an entry name (`zoo.pretrained.list_pretrained()`), or a
+            user's run folder or `.keras` file; `num_classes` and `input_shape`
+            then default to the weights'. Another `num_classes` keeps the
+            backbone and starts a fresh `logits` head.
         **kwargs: passed to the builder (e.g. `alpha` for `mobilenet_v2`).
     """
     entry = _entry(name)
+    if pretrained:
+        from zoo.pretrained import build_pretrained  # zoo.pretrained imports this module
+
+        return build_pretrained(name, pretrained, num_classes, input_shape, **kwargs)
     return entry["builder"](
         num_classes=num_classes or 10,
         input_shape=tuple(input_shape or entry["input_shape"]),

@@ -1,0 +1,108 @@
+"""Trains the shipped pretrained weights with the registered recipes and rewrites the manifest.
+
+Each entry `<model>_<dataset>` is one run of the training app with the model's
+registered recipe, then exported and described by a model card:
+
+    python scripts/train_pretrained.py                                 # every entry
+    python scripts/train_pretrained.py --entries=cnn_digits --epochs=2 \\
+        --output_dir=/tmp/pretrained --runs_dir=/tmp/runs                # a quick check
+
+For each entry it writes `<output_dir>/weights/<entry>.weights.npz` (float16),
+`<output_dir>/cards/<entry>/MODEL_CARD.md` (with its confusion matrix) and the
+entry of `<output_dir>/manifest.json`, keeping the other entries there. The
+default output is the package (`zoo/pretrained/`). Runs that finished already
+in --runs_dir are reused as they are; an interrupted one resumes.
+"""
+
+import pathlib
+import subprocess
+import sys
+
+import keras
+from absl import flags, logging
+
+import export
+import zoo
+from zoo.datasets import load_image_dataset
+from zoo.pretrained import manifest
+from zoo.pretrained.weights_file import SUFFIX, save_float16_weights
+from zoo_apps import trainer
+from zoo_apps.flags import run
+from zoo_apps.model_card import write_model_card
+
+# (model, dataset) per entry; the first entry of each model is its default.
+ENTRIES = (
+    ("cnn", "mnist_5k"),
+    ("convnet", "mnist_5k"),
+    ("lenet5", "mnist_5k"),
+    ("resnet20", "mnist_5k"),
+    ("cnn", "digits"),
+)
+NAMES = [f"{model}_{dataset}" for model, dataset in ENTRIES]
+
+flags.DEFINE_list("entries", NAMES, "Entries to train.")
+flags.DEFINE_integer("epochs", None, "Override the recipe's epochs (quick checks only).", lower_bound=1)
+flags.DEFINE_integer("seed", 0, "Seed of every run.", lower_bound=0)
+flags.DEFINE_string("runs_dir", "runs/pretrained", "Where the training runs go, one folder per entry.")
+flags.DEFINE_string("output_dir", str(manifest.MANIFEST_PATH.parent), "Where manifest.json, weights/ and cards/ go.")
+flags.DEFINE_boolean("export", True, "Export each run (SavedModel, TFLite) so its card has sizes and latencies.")
+FLAGS = flags.FLAGS
+
+
+def training_command(model, dataset):
+    """The app command line of an entry, without --model_dir."""
+    command = ["python", "-m", "zoo_apps.image_classify", f"--model={model}", f"--dataset={dataset}", f"--seed={FLAGS.seed}"]
+    return command + ([f"--epochs={FLAGS.epochs}"] if FLAGS.epochs else [])
+
+
+def test_accuracy(model, dataset):
+    """Accuracy of `model` on the test split the entry's run was evaluated on."""
+    splits = load_image_dataset(dataset, seed=FLAGS.seed)
+    logits, labels = trainer.predict_logits(model, splits.test)
+    return float((logits.argmax(1) == labels).mean())
+
+
+def is_default(name):
+    """Whether `name` is the first entry of its model in ENTRIES."""
+    model = ENTRIES[NAMES.index(name)][0]
+    return name == next(n for n, (m, _) in zip(NAMES, ENTRIES) if m == model)
+
+
+def main(argv):
+    unknown = sorted(set(FLAGS.entries) - set(NAMES))
+    if unknown:
+        raise zoo.ZooError(f"Unknown entries {unknown}: use any of {', '.join(NAMES)}.")
+    output_dir = pathlib.Path(FLAGS.output_dir)
+    manifest_path = output_dir / "manifest.json"
+    entries = manifest.read_manifest(manifest_path) if manifest_path.exists() else {}
+    for name in FLAGS.entries:
+        model_name, dataset = ENTRIES[NAMES.index(name)]
+        model_dir = pathlib.Path(FLAGS.runs_dir) / name
+        command = [sys.executable, *training_command(model_name, dataset)[1:], f"--model_dir={model_dir}"]
+        logging.info("%s: %s", name, " ".join(command))
+        subprocess.run(command, check=True)
+        if FLAGS.export:
+            export.export_run(model_dir)
+        write_model_card(model_dir)
+        weights_file = manifest.weights_dir(manifest_path) / f"{name}{SUFFIX}"
+        model = keras.saving.load_model(model_dir / "model.keras", compile=False)
+        save_float16_weights(model, weights_file)
+        entries[name] = manifest.entry_from_run(
+            model_dir, weights_file, is_default(name), " ".join(training_command(model_name, dataset))
+        )
+        manifest.write_manifest(entries, manifest_path)
+        # What users get: the float16 file through the public loader.
+        shipped = zoo.load_pretrained(name, manifest_path=manifest_path)
+        entries[name]["test_accuracy_float16_weights"] = test_accuracy(shipped, dataset)
+        manifest.write_manifest(entries, manifest_path)
+        write_model_card(model_dir, output_dir / "cards" / name, dict(entries[name], name=name))
+        logging.info(
+            "%s: test accuracy %.4f (float16 weights %.4f), %d bytes",
+            name, entries[name]["test_accuracy"], entries[name]["test_accuracy_float16_weights"],
+            entries[name]["size_bytes"],
+        )
+    print(f"wrote {manifest_path}: {', '.join(sorted(entries))}")
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,138 @@
+"""Pretrained models: `load_pretrained(name)`, and what `create_model(pretrained=...)` calls.
+
+A model is always rebuilt with `zoo.create_model` and its variables assigned by
+path, so a manifest entry and a user's own `model.keras` load the same way, and
+a new class count keeps every weight except the `logits` head.
+"""
+
+import json
+import logging
+import pathlib
+
+import keras
+
+from zoo.errors import ZooError
+from zoo.pretrained import download, manifest
+from zoo.pretrained.weights_file import model_weights, read_weights
+from zoo.registry import create_model
+
+HEAD = "logits"
+log = logging.getLogger(__name__)
+
+
+def weights_path(entry, source=None, manifest_path=None):
+    """Returns the verified local path of a manifest entry's weights file.
+
+    The package's own copy when it ships one, else `source` or the entry's url
+    (downloaded into the cache).
+    """
+    shipped = manifest.weights_dir(manifest_path) / entry["file"]
+    if source is None and shipped.is_file():
+        return download.verified(shipped, entry["sha256"])
+    source = source or entry.get("url")
+    if not source:
+        raise ZooError(
+            f"The weights of {entry['name']} ({entry['file']}) are not in {shipped.parent} and the "
+            "manifest gives no url: reinstall zoo with its package data, or pass source=<file, folder or URL>."
+        )
+    return download.fetch(source, entry["file"], entry["sha256"], entry.get("size_bytes"))
+
+
+def load_pretrained(name, num_classes=None, input_shape=None, source=None, manifest_path=None):
+    """Returns a pretrained `keras.Model` (raw pixels in, logits out), offline when shipped.
+
+    Args:
+        name: a manifest entry `<model>_<dataset>` (see `list_pretrained()`), or a
+            model name for its default entry.
+        num_classes: another class count keeps the backbone and starts a fresh
+            `logits` head, for fine-tuning; default: the entry's.
+        input_shape: default: the entry's; fully convolutional models take others.
+        source: where to get the weights instead: a URL, a `file://` URL, a local
+            file, or a folder holding the entry's file (still checked against its sha256).
+        manifest_path: another `manifest.json` (its files in `weights/` beside it).
+    """
+    entry = manifest.find_entry(name, manifest_path)
+    weights = read_weights(weights_path(entry, source, manifest_path))
+    return _build_with_weights(
+        entry["model"], weights, entry["name"], entry["num_classes"], tuple(entry["input"]["shape"]),
+        num_classes, input_shape, entry["builder_kwargs"],
+    )
+
+
+def build_pretrained(model_name, pretrained, num_classes=None, input_shape=None, **kwargs):
+    """`create_model(model_name, pretrained=...)`: True for the model's default entry,
+    an entry name, or a user's run (a folder holding model.keras, or a `.keras` file)."""
+    if pretrained is True:
+        if not manifest.list_pretrained(model_name):
+            with_weights = sorted({e["model"] for e in manifest.read_manifest().values()})
+            raise ZooError(
+                f"Model {model_name!r} has no pretrained weights; these do: {', '.join(with_weights)}. "
+                "Pass pretrained=<path to your own run>, or train it with zoo_apps.image_classify."
+            )
+        pretrained = manifest.find_entry(model_name)["name"]
+    if not isinstance(pretrained, (str, pathlib.Path)):
+        raise ZooError(
+            f"pretrained takes True, an entry name or a path. Received: pretrained={pretrained!r}"
+        )
+    if isinstance(pretrained, str) and pretrained in manifest.read_manifest():
+        entry = manifest.find_entry(pretrained)
+        if entry["model"] != model_name:
+            raise ZooError(f"{pretrained} holds {entry['model']!r} weights, not {model_name!r}: pass model {entry['model']!r}.")
+        return load_pretrained(pretrained, num_classes, input_shape)
+    path = pathlib.Path(pretrained).expanduser()
+    if not path.exists() and "/" not in str(pretrained) and not str(pretrained).endswith(".keras"):
+        manifest.find_entry(str(pretrained))  # raises, listing the entries
+    trained, run_model = _read_user_run(path)
+    if run_model != model_name:
+        raise ZooError(f"{path} holds a {run_model!r} model, not {model_name!r}: pass model {run_model!r}.")
+    return _build_with_weights(
+        model_name, model_weights(trained), str(path), trained.output_shape[-1],
+        tuple(trained.input_shape[1:]), num_classes, input_shape, kwargs,
+    )
+
+
+def _read_user_run(path):
+    """Returns `(model, registered model name)` of a run folder or `.keras` file."""
+    model_file = path / "model.keras" if path.is_dir() else path
+    if not model_file.is_file():
+        raise ZooError(
+            f"{model_file} does not exist: pass a run's --model_dir (holding model.keras) or a .keras file."
+        )
+    model = keras.saving.load_model(model_file, compile=False)
+    config = model_file.with_name("config.json")
+    if config.is_file():
+        return model, json.loads(config.read_text())["run"]["model"]
+    return model, model.name
+
+
+def _build_with_weights(
+    model_name, weights, origin, trained_classes, trained_shape, num_classes, input_shape, kwargs
+):
+    num_classes = num_classes or trained_classes
+    model = create_model(
+        model_name, num_classes=num_classes, input_shape=input_shape or trained_shape, **kwargs
+    )
+    fresh_head = num_classes != trained_classes
+    expected = {variable.path for variable in model.weights}
+    unknown = sorted(set(weights) - expected)
+    if unknown:
+        raise ZooError(f"{origin} holds weights that {model_name} does not have ({', '.join(unknown[:3])}): it is another model.")
+    for variable in model.weights:
+        if fresh_head and variable.path.startswith(f"{HEAD}/"):
+            continue
+        if variable.path not in weights:
+            raise ZooError(f"{origin} has no weights for {variable.path}: it is another model than {model_name}.")
+        value = weights[variable.path]
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ZooError(
+                f"{origin} was trained with input_shape={trained_shape}: {variable.path} has shape "
+                f"{tuple(value.shape)} there but {tuple(variable.shape)} here. Pass "
+                f"input_shape={trained_shape} (resize your images to it), or train from scratch."
+            )
+        variable.assign(value.astype(variable.dtype))
+    if fresh_head:
+        log.warning(
+            "%s: kept the backbone trained on %d classes; the %r head is new (%d classes), train it.",
+            origin, trained_classes, HEAD, num_classes,
+        )
+    return model
