@@ -1,0 +1,9 @@
+"""Text models; importing this module registers them.
+
+Each takes raw strings and returns class logits; `token_id_model(model)` is the
+part that runs on phones, fed by `Tokenizer` (the same tokenization in Python).
+"""
+
+from zoo.text import bag_of_embeddings, bert, bilstm, textcnn, transformer  # noqa: F401
+from zoo.text.tokenizer import Tokenizer  # noqa: F401
+from zoo.text.vectorization import build_vocabulary, token_id_model  # noqa: F401
