@@ -2,6 +2,7 @@
 
     python -m export --model_dir=runs/cnn_mnist_5k
     python -m export --model_dir=runs/cnn_mnist_5k --formats=tflite --quantize=int8
+    python -m export --model_dir=runs/textcnn_lines_reviews  # text: TFLite takes token ids
 """
 
 from absl import flags

@@ -108,10 +108,11 @@ def _converter(saved_model, quantize, representative_data):
     if quantize == "int8":
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.representative_dataset = _calibration_batches(representative_data)
-        # Raw 0-255 pixels map onto uint8 with scale 1 and zero point 0, so a
-        # phone feeds camera bytes as they are; integer inputs (token ids) stay
-        # as they are. Logits stay int8: no requantize op at the end.
-        converter.inference_input_type = tf.uint8
+        # Raw 0-255 pixels map onto int8 with scale 1 and zero point -128 (a
+        # phone feeds `byte - 128`): int8 in and out leaves no QUANTIZE op at
+        # either end, which is measurably faster for small models than uint8.
+        # Integer inputs (token ids) stay as they are.
+        converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
     return converter
 
@@ -140,7 +141,7 @@ def to_tflite(model, path, quantize="none", representative_data=None, metadata=N
         path: the `.tflite` file to write; the sidecar is the same name with `.json`.
         quantize: `"none"` (float32), `"float16"` (float16 weights), `"dynamic"`
             (int8 weights, float activations) or `"int8"` (full integer: int8
-            weights and activations, uint8 inputs for float inputs, int8 logits).
+            weights and activations, int8 inputs for float inputs, int8 logits).
         representative_data: for `"int8"`: an iterable of a few hundred raw
             training inputs, one example each without batch dimension (a tuple
             per example for several inputs). They go through the model's own

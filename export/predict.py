@@ -1,10 +1,12 @@
-"""Classifies image files with an exported TFLite model.
+"""Classifies image files, or texts, with an exported TFLite model.
 
     python -m export.predict --model=runs/cnn_mnist_5k/export/model_int8.tflite digit.png
+    python -m export.predict --model=runs/textcnn_lines_reviews/export/model_int8.tflite "A gem." "Dull."
 
 Images (PNG, JPEG, BMP, GIF) are decoded and resized as the folder datasets
 are in training (`tf.io.decode_image`, bilinear `tf.image.resize`), to the
-model's input size and channels.
+model's input size and channels. For a text model (the sidecar's task is
+text_classification) each argument is one text, tokenized as in training.
 """
 
 import sys
@@ -13,11 +15,11 @@ import numpy as np
 import tensorflow as tf
 from absl import app, flags
 
-from export.predictor import Predictor
+from export.predictor import TEXT_TASK, Predictor
 from zoo.errors import ZooError
 
 flags.DEFINE_string("model", None, "An exported .tflite file (with its .json sidecar).")
-flags.DEFINE_integer("top_k", 3, "Labels to print per image.", lower_bound=1)
+flags.DEFINE_integer("top_k", 3, "Labels to print per image or text.", lower_bound=1)
 FLAGS = flags.FLAGS
 
 
@@ -36,15 +38,18 @@ def load_image(path, input_shape):
 
 def main(argv):
     if not FLAGS.model or len(argv) < 2:
-        raise ZooError("Usage: python -m export.predict --model=FILE.tflite IMAGE [IMAGE ...]")
+        raise ZooError("Usage: python -m export.predict --model=FILE.tflite IMAGE|TEXT [IMAGE|TEXT ...]")
     predictor = Predictor(FLAGS.model)
-    images = np.stack([load_image(path, predictor.input_shape) for path in argv[1:]])
-    for path, ranked in zip(argv[1:], predictor.predict(images, top_k=FLAGS.top_k)):
-        print(f"{path}: " + ", ".join(f"{label} {score:.3f}" for label, score in ranked))
+    if predictor.task == TEXT_TASK:
+        inputs = argv[1:]
+    else:
+        inputs = np.stack([load_image(path, predictor.input_shape) for path in argv[1:]])
+    for name, ranked in zip(argv[1:], predictor.predict(inputs, top_k=FLAGS.top_k)):
+        print(f"{name}: " + ", ".join(f"{label} {score:.3f}" for label, score in ranked))
 
 
 def _one_line_errors(argv):
-    # zoo_apps.flags.run refuses positional arguments; this CLI takes image paths.
+    # zoo_apps.flags.run refuses positional arguments; this CLI takes image paths or texts.
     try:
         main(argv)
     except ZooError as error:

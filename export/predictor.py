@@ -7,6 +7,9 @@ from ai_edge_litert.interpreter import Interpreter
 
 from export import sidecar
 from zoo.errors import ZooError
+from zoo.text import tokenizer_from_config
+
+TEXT_TASK = "text_classification"
 
 
 def quantize(values, detail):
@@ -27,19 +30,30 @@ def dequantize(values, detail):
     return (values - zero_point) * scale if scale else values
 
 
+def _describe(values):
+    if isinstance(values, np.ndarray):
+        return f"{values.dtype} array of shape {values.shape}"
+    return repr(values)[:80]
+
+
 def softmax(logits):
     exponentials = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return exponentials / exponentials.sum(axis=-1, keepdims=True)
 
 
 class Predictor:
-    """Runs a TFLite file written by `export` on raw inputs (pixels 0-255 for images).
+    """Runs a TFLite file written by `export` on raw inputs: pixels 0-255 for
+    images, strings for text models.
 
-    Labels and the input's value range come from the sidecar (`model_int8.json`
-    beside `model_int8.tflite`); quantization scales come from the file itself.
+    Labels, the input's value range and a text model's tokenizer (rules and
+    vocabulary) come from the sidecar (`model_int8.json` beside
+    `model_int8.tflite`); quantization scales come from the file itself. Texts
+    are tokenized in Python exactly as the Keras model does
+    (`zoo.text.tokenizer_from_config`), then the file runs on their token ids.
 
         predictor = export.Predictor("runs/cnn_mnist_5k/export/model_int8.tflite")
         predictor.predict(images, top_k=3)  # [[("7", 0.98), ("1", 0.01), ...], ...]
+        export.Predictor("runs/textcnn_lines_reviews/export/model_int8.tflite").predict(["A gem!"])
 
     Args:
         model_path: a `.tflite` file with its `.json` sidecar.
@@ -70,9 +84,33 @@ class Predictor:
         self.labels = self.metadata.get("labels") or [
             str(index) for index in range(self._output["shape"][-1])
         ]
+        self.task = self.metadata.get("task")
+        self.tokenizer = None
+        if self.task == TEXT_TASK:
+            self.tokenizer = tokenizer_from_config(self.metadata["tokenizer"])
+            if self.input_shape != (self.tokenizer.sequence_length,):
+                raise ZooError(
+                    f"{self.path.name} takes token ids of shape {self.input_shape} but its sidecar's "
+                    f"tokenizer gives {self.tokenizer.sequence_length} per text: export it again."
+                )
+
+    def _token_ids(self, texts):
+        batch = [texts] if isinstance(texts, (str, bytes)) else texts
+        listed = isinstance(batch, (list, tuple)) or (isinstance(batch, np.ndarray) and batch.ndim == 1)
+        if not (listed and len(batch) and all(isinstance(text, (str, bytes)) for text in batch)):
+            raise ZooError(
+                f"{self.path.name} classifies text: pass a string or a list of strings. "
+                f"Received: {_describe(texts)}"
+            )
+        return self.tokenizer(batch)
 
     def _checked(self, inputs):
         inputs = np.asarray(inputs)
+        if inputs.dtype.kind in "USO":
+            raise ZooError(
+                f"{self.path.name} classifies images: pass raw pixels of shape {self.input_shape} "
+                f"or a batch of them, not text. Received: {_describe(inputs)}"
+            )
         if inputs.shape == self.input_shape:
             inputs = inputs[None]
         if inputs.shape[1:] != self.input_shape or len(inputs) == 0:
@@ -88,13 +126,20 @@ class Predictor:
             )
         return inputs
 
+    def model_inputs(self, inputs):
+        """Returns what the TFLite file is fed for raw `inputs`, batched: token ids
+        of texts, or pixels, cast (and quantized) to the file's input type."""
+        values = self._token_ids(inputs) if self.tokenizer else self._checked(inputs)
+        return quantize(values, self._input)
+
     def logits(self, inputs):
-        """Returns float32 logits `(batch, num_labels)` for one raw input or a batch.
+        """Returns float32 logits `(batch, num_labels)` for one raw input or a batch
+        (a string or a list of strings for text models).
 
         Examples run one at a time, as on a phone (the files have a batch of 1).
         """
         outputs = []
-        for example in quantize(self._checked(inputs), self._input):
+        for example in self.model_inputs(inputs):
             self._interpreter.set_tensor(self._input["index"], example[None])
             self._interpreter.invoke()
             outputs.append(self._interpreter.get_tensor(self._output["index"])[0])
@@ -104,7 +149,8 @@ class Predictor:
         """Returns, for each example, `(label, probability)` pairs, most likely first.
 
         Args:
-            inputs: one raw input or a batch of them.
+            inputs: one raw input or a batch of them (a string or a list of strings
+                for text models).
             top_k: how many labels to return per example; None for all.
         """
         probabilities = softmax(self.logits(inputs))

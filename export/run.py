@@ -6,20 +6,14 @@ import tempfile
 import time
 
 import keras
-import numpy as np
 
 import zoo
 from export import convert, sidecar, verify
-from zoo.datasets import load_image_dataset
+from export.inputs import load_run_data
 from zoo.errors import ZooError
 from zoo.files import write_json
 
 FORMATS = ("saved_model", "tflite")
-CALIBRATION_EXAMPLES = 300
-_IMAGE_INPUT = dict(
-    input_value_range=[0, 255],
-    input_description="raw pixels 0-255, (height, width, channels); rescaling is inside the model",
-)
 
 
 def _checked_choices(values, allowed, what):
@@ -36,28 +30,12 @@ def _read_run(model_dir):
     if missing:
         raise ZooError(
             f"{model_dir} is not a finished zoo run (no {', '.join(missing)}): pass the "
-            "--model_dir of a run trained with `python -m zoo_apps.image_classify`."
+            "--model_dir of a run trained with `python -m zoo_apps.image_classify` or "
+            "`python -m zoo_apps.text_classify`."
         )
     config = json.loads((model_dir / "config.json").read_text())
     model = keras.saving.load_model(model_dir / "model.keras", compile=False)
     return model, config
-
-
-def _load_test_and_calibration(config, model, data_dir):
-    run = config["run"]
-    task = zoo.model_info(run["model"])["task"]
-    if task != "image_classification":
-        raise ZooError(f"export_run verifies image classifiers; {run['model']} is a {task} model.")
-    image_size = tuple(run["image_size"]) if run.get("image_size") else None
-    splits = load_image_dataset(run["dataset"], seed=run["seed"], data_dir=data_dir, image_size=image_size)
-    if tuple(splits.input_shape) != tuple(model.input_shape[1:]):
-        raise ZooError(
-            f"Dataset {run['dataset']} gives inputs of shape {splits.input_shape} but the "
-            f"model takes {model.input_shape[1:]}: pass the --data_dir the run was trained with."
-        )
-    inputs, labels = zip(*[(x, y) for x, y in splits.test.batch(1024).as_numpy_iterator()])
-    calibration = [x for x, _ in splits.train.take(CALIBRATION_EXAMPLES).as_numpy_iterator()]
-    return np.concatenate(inputs), np.concatenate(labels), calibration, splits.class_names
 
 
 def export_run(model_dir, formats=FORMATS, quantizations=convert.QUANTIZATIONS, data_dir=None):
@@ -65,10 +43,13 @@ def export_run(model_dir, formats=FORMATS, quantizations=convert.QUANTIZATIONS, 
 
     Writes into `model_dir/export/`: `saved_model/`, `model_<flavour>.tflite`
     with `model_<flavour>.json` sidecars (flavours float32, float16, dynamic,
-    int8), and `report.json`; prints the report as a table.
+    int8), and `report.json`; prints the report as a table. For text models
+    the SavedModel takes raw strings and the TFLite files take token ids, with
+    the tokenizer in the sidecar (see `export.inputs`).
 
     Args:
-        model_dir: a run folder from `zoo_apps.image_classify` (model.keras, config.json).
+        model_dir: a run folder from `zoo_apps.image_classify` or
+            `zoo_apps.text_classify` (model.keras, config.json).
         formats: any of `"saved_model"`, `"tflite"`.
         quantizations: TFLite flavours, any of `"none"`, `"float16"`, `"dynamic"`, `"int8"`.
         data_dir: tfds data directory, for runs trained on a tfds dataset.
@@ -84,18 +65,16 @@ def export_run(model_dir, formats=FORMATS, quantizations=convert.QUANTIZATIONS, 
     run = config["run"]
     if "tflite" in formats and not zoo.model_info(run["model"])["exportable"]:
         raise ZooError(f"{run['model']} is registered as not exportable to TFLite: pass --formats=saved_model.")
-    inputs, labels, calibration, class_names = _load_test_and_calibration(config, model, data_dir)
+    data = load_run_data(run, model, data_dir)
+    inputs, labels, calibration = data.test_inputs, data.test_labels, data.calibration
     export_dir = model_dir / "export"
-    metadata = dict(
-        model=run["model"], dataset=run["dataset"], task="image_classification",
-        labels=class_names, **_IMAGE_INPUT,
-    )
+    metadata = dict(model=run["model"], dataset=run["dataset"], **data.metadata)
 
     reference = verify.keras_logits(model, inputs)
     rows = [dict(
         file="model.keras", format="keras", size_bytes=verify.size_bytes(model_dir / "model.keras"),
         accuracy=float((reference.argmax(1) == labels).mean()),
-        latency_ms=verify.keras_latency_ms(model, inputs[0]),
+        latency_ms=verify.keras_latency_ms(model, inputs[:1]),
     )]
     if "saved_model" in formats:
         saved_model = convert.to_saved_model(model, export_dir / "saved_model")
@@ -105,7 +84,9 @@ def export_run(model_dir, formats=FORMATS, quantizations=convert.QUANTIZATIONS, 
         ))
     tflite_paths = []
     with tempfile.TemporaryDirectory() as tmp:
-        batch_of_one = convert.to_saved_model(model, pathlib.Path(tmp) / "saved_model", batch_size=1)
+        batch_of_one = convert.to_saved_model(
+            data.tflite_model, pathlib.Path(tmp) / "saved_model", batch_size=1
+        )
         for quantize in quantizations if "tflite" in formats else ():
             path = export_dir / f"model_{convert.FLAVOURS[quantize]}.tflite"
             entries = dict(metadata)
@@ -127,11 +108,12 @@ def export_run(model_dir, formats=FORMATS, quantizations=convert.QUANTIZATIONS, 
         sidecar.write(path, description)
 
     report = dict(
-        model_dir=str(model_dir), model=run["model"], dataset=run["dataset"],
+        model_dir=str(model_dir), model=run["model"], dataset=run["dataset"], task=metadata["task"],
         test_examples=len(labels), calibration_examples=len(calibration),
         latency=dict(
             batch_size=1, runs=verify.LATENCY_RUNS, warmup=verify.LATENCY_WARMUP,
-            tflite="ai_edge_litert Interpreter, 1 thread, invoke()", keras="model(x) eager call",
+            tflite="ai_edge_litert Interpreter, 1 thread, invoke() (texts: on token ids)",
+            keras="model(x) eager call (texts: tokenization included)",
         ),
         files=rows, summary=verify.summary(rows),
         export_seconds=round(time.perf_counter() - start, 2),

@@ -13,7 +13,7 @@ import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
 from export.operators import operator_names
-from export.predictor import Predictor, quantize
+from export.predictor import Predictor
 
 LATENCY_RUNS = 200
 LATENCY_WARMUP = 20
@@ -58,18 +58,21 @@ def saved_model_logits(path, inputs):
     ])
 
 
-def tflite_latency_ms(path, example):
-    """Batch-1 latency of `invoke()` with the LiteRT interpreter on one thread."""
+def tflite_latency_ms(path, model_input):
+    """Batch-1 latency of `invoke()` with the LiteRT interpreter on one thread.
+
+    Args:
+        path: a `.tflite` file.
+        model_input: a batch of one as the file takes it (`Predictor.model_inputs`).
+    """
     interpreter = Interpreter(model_path=str(path), num_threads=1)
     interpreter.allocate_tensors()
-    detail = interpreter.get_input_details()[0]
-    interpreter.set_tensor(detail["index"], quantize(example[None], detail))
+    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], model_input)
     return latency_ms(interpreter.invoke)
 
 
-def keras_latency_ms(model, example):
-    """Batch-1 latency of calling the Keras model on one example."""
-    batch = example[None]
+def keras_latency_ms(model, batch):
+    """Batch-1 latency of calling the Keras model on `batch`: one raw input, batched."""
     return latency_ms(lambda: model(batch, training=False))
 
 
@@ -84,10 +87,12 @@ def compare(logits, labels, reference_logits):
 
 
 def verify_tflite(path, inputs, labels, reference_logits):
-    """One TFLite file's row of the report."""
+    """One TFLite file's row of the report; `inputs` are raw (pixels, or texts that
+    `Predictor` tokenizes as a phone does)."""
+    predictor = Predictor(path)
     row = dict(file=pathlib.Path(path).name, format="tflite", size_bytes=size_bytes(path))
-    row.update(compare(Predictor(path).logits(inputs), labels, reference_logits))
-    row["latency_ms"] = tflite_latency_ms(path, inputs[0])
+    row.update(compare(predictor.logits(inputs), labels, reference_logits))
+    row["latency_ms"] = tflite_latency_ms(path, predictor.model_inputs(inputs[:1]))
     row["operators"] = operator_names(pathlib.Path(path).read_bytes())
     return row
 

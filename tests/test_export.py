@@ -183,7 +183,8 @@ def test_export_cli_missing_model_dir_is_a_one_line_error(tmp_path):
     result = run_module("export", f"--model_dir={tmp_path / 'nothing'}")
     assert one_line_error(result) == (
         f"error: {tmp_path / 'nothing'} is not a finished zoo run (no model.keras, config.json): "
-        "pass the --model_dir of a run trained with `python -m zoo_apps.image_classify`."
+        "pass the --model_dir of a run trained with `python -m zoo_apps.image_classify` or "
+        "`python -m zoo_apps.text_classify`."
     )
 
 

@@ -1,9 +1,16 @@
 """Text models; importing this module registers them.
 
 Each takes raw strings and returns class logits; `token_id_model(model)` is the
-part that runs on phones, fed by `Tokenizer` (the same tokenization in Python).
+part that runs on phones, fed by `tokenizer_of(model)` (the same tokenization in
+Python: `Tokenizer`, or `WordPieceTokenizer` for `bert`).
 """
 
 from zoo.text import bag_of_embeddings, bert, bilstm, textcnn, transformer  # noqa: F401
-from zoo.text.tokenizer import Tokenizer  # noqa: F401
+from zoo.text.tokenizer import (  # noqa: F401
+    Tokenizer,
+    WordPieceTokenizer,
+    keras_token_ids,
+    tokenizer_from_config,
+    tokenizer_of,
+)
 from zoo.text.vectorization import build_vocabulary, token_id_model  # noqa: F401

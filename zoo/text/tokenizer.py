@@ -1,8 +1,10 @@
-"""Pure-Python tokenization identical to a text model's `TextVectorization` layer.
+"""Pure-Python tokenization identical to a text model's own tokenization layer.
 
 On phones the TFLite model takes token ids (string ops need Flex kernels), so the
-tokenization travels as data (`Tokenizer.config()`, e.g. in the model's metadata)
-and is re-done by this code, or by its port to the app's language:
+tokenization travels as data (`config()`, e.g. in the export sidecar) and is
+re-done by this code, or by its port to the app's language. `tokenizer_of(model)`
+picks the right one: `WordPieceTokenizer` for `bert`, `Tokenizer` for the others,
+whose `TextVectorization` rules are:
 
 1. lower-case A-Z only (other characters are kept as they are);
 2. put a space on each side of every ASCII punctuation mark in `PUNCTUATION`;
@@ -14,7 +16,9 @@ and is re-done by this code, or by its port to the app's language:
 import re
 import string
 
+import keras_hub
 import numpy as np
+import tensorflow as tf
 
 from zoo.errors import ZooError
 from zoo.text import vectorization
@@ -22,6 +26,19 @@ from zoo.text import vectorization
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _PUNCTUATION = re.compile(f"([{re.escape(vectorization.PUNCTUATION)}])")
 _ASCII_WHITESPACE = re.compile("[ \t\n\v\f\r]+")
+_PREPROCESSOR = "preprocessor"  # bert's keras-hub tokenizer and packer
+# keras-hub WordPieceTokenizer options that the sidecar carries.
+_WORDPIECE_RULES = ("lowercase", "strip_accents", "split_on_cjk", "suffix_indicator", "oov_token")
+
+
+def _strings(texts):
+    if isinstance(texts, (str, bytes)):
+        raise ZooError("Tokenizer takes a list of strings; wrap a single text in a list.")
+    return [text.decode("utf-8") if isinstance(text, bytes) else text for text in texts]
+
+
+def _preprocessor(model):
+    return next((layer for layer in model.layers if layer.name == _PREPROCESSOR), None)
 
 
 class Tokenizer:
@@ -63,6 +80,7 @@ class Tokenizer:
     def config(self):
         """The tokenization rules and vocabulary as a JSON-serializable dict."""
         return dict(
+            type="text_vectorization",
             standardize=vectorization.STANDARDIZE,
             lowercase="ascii",
             punctuation=vectorization.PUNCTUATION,
@@ -81,12 +99,122 @@ class Tokenizer:
 
     def __call__(self, texts):
         """Returns int32 ids of shape `(len(texts), sequence_length)`."""
-        if isinstance(texts, str):
-            raise ZooError("Tokenizer takes a list of strings; wrap a single text in a list.")
+        texts = _strings(texts)
         ids = np.full((len(texts), self.sequence_length), vectorization.PADDING_ID, np.int32)
         for row, text in enumerate(texts):
-            if isinstance(text, bytes):
-                text = text.decode("utf-8")
             tokens = self.tokens(text)[: self.sequence_length]
             ids[row, : len(tokens)] = [self._ids.get(t, vectorization.OOV_ID) for t in tokens]
         return ids
+
+
+class WordPieceTokenizer:
+    """Maps raw strings to the token ids a `bert` model's keras-hub `preprocessor` gives.
+
+    It runs keras-hub's own `WordPieceTokenizer` and `StartEndPacker`, called
+    eagerly: their pure-Python path, which keras-hub keeps identical to the
+    tf-text ops the model runs in training; its source
+    (`keras_hub/src/tokenizers/word_piece_tokenizer.py`: `pretokenize_python`,
+    `_tokenize_word_python`) is the reference for a port. The rules:
+
+    1. if `strip_accents`, Unicode NFD, then drop combining marks (category Mn);
+    2. split at ASCII whitespace and control/format characters (Cc, Cf; dropped),
+       and at punctuation (ASCII non-alphanumerics, Unicode P*) and, if
+       `split_on_cjk`, CJK ideographs (each kept as a word of its own);
+    3. if `lowercase`, NFKC case folding of each word (NFKC, `str.casefold`,
+       NFKC, then drop default-ignorable code points);
+    4. WordPiece per word: longest vocabulary match first, later pieces prefixed
+       with `suffix_indicator`; a word that does not split entirely into pieces,
+       or is longer than 100 UTF-8 bytes, is one `oov_token`;
+    5. `cls_id`, the first `sequence_length - 2` piece ids, `sep_id`, then
+       `pad_id` up to `sequence_length`.
+
+    Args:
+        vocabulary: all pieces, id = index.
+        sequence_length: ids per text, [CLS] and [SEP] included.
+        lowercase, strip_accents, split_on_cjk, suffix_indicator, oov_token:
+            as keras-hub's `WordPieceTokenizer` takes them.
+        cls_id, sep_id, pad_id: the ids that start, end and pad each text.
+    """
+
+    def __init__(self, vocabulary, sequence_length, *, cls_id, sep_id, pad_id, **rules):
+        self.vocabulary = [str(token) for token in vocabulary]
+        self.sequence_length = int(sequence_length)
+        self.rules = {name: rules[name] for name in _WORDPIECE_RULES}
+        self.special_ids = dict(cls_id=int(cls_id), sep_id=int(sep_id), pad_id=int(pad_id))
+        self._wordpiece = keras_hub.tokenizers.WordPieceTokenizer(
+            vocabulary=self.vocabulary, **self.rules
+        )
+        self._packer = keras_hub.layers.StartEndPacker(
+            self.sequence_length, start_value=cls_id, end_value=sep_id, pad_value=pad_id
+        )
+
+    @classmethod
+    def from_model(cls, model):
+        """The tokenizer of a `bert` model (its keras-hub `preprocessor` layer)."""
+        preprocessor = _preprocessor(model)
+        if preprocessor is None:
+            raise ZooError(
+                f"Model {model.name!r} is not a zoo bert model (it has no {_PREPROCESSOR!r} layer)."
+            )
+        tokenizer = preprocessor.tokenizer
+        if not tokenizer.split or tokenizer.special_tokens_in_strings:
+            raise ZooError(
+                "Unsupported WordPiece rules: this zoo implements split=True, "
+                f"special_tokens_in_strings=False. Received: split={tokenizer.split}, "
+                f"special_tokens_in_strings={tokenizer.special_tokens_in_strings}"
+            )
+        return cls(
+            tokenizer.get_vocabulary(), preprocessor.sequence_length,
+            cls_id=tokenizer.cls_token_id, sep_id=tokenizer.sep_token_id, pad_id=tokenizer.pad_token_id,
+            **{name: getattr(tokenizer, name) for name in _WORDPIECE_RULES},
+        )
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuilds a tokenizer from `config()`."""
+        options = {name: config[name] for name in (*_WORDPIECE_RULES, "cls_id", "sep_id", "pad_id")}
+        return cls(config["vocabulary"], config["sequence_length"], **options)
+
+    def config(self):
+        """The tokenization rules and vocabulary as a JSON-serializable dict."""
+        return dict(
+            type="wordpiece", **self.rules, **self.special_ids,
+            packing="[CLS] pieces[: sequence_length - 2] [SEP], then [PAD] to sequence_length",
+            sequence_length=self.sequence_length, vocabulary=self.vocabulary,
+        )
+
+    def __call__(self, texts):
+        """Returns int32 ids of shape `(len(texts), sequence_length)`."""
+        texts = _strings(texts)
+        if not texts:
+            return np.zeros((0, self.sequence_length), np.int32)
+        return np.asarray(self._packer(self._wordpiece(texts)), np.int32)
+
+
+def tokenizer_of(model):
+    """The Python tokenizer of a zoo text model: `WordPieceTokenizer` for `bert`,
+    `Tokenizer` (its `vectorize` layer) for the others."""
+    if _preprocessor(model) is not None:
+        return WordPieceTokenizer.from_model(model)
+    return Tokenizer.from_model(model)
+
+
+def tokenizer_from_config(config):
+    """Rebuilds `tokenizer_of(model).config()` (e.g. read from an export sidecar)."""
+    kinds = dict(text_vectorization=Tokenizer, wordpiece=WordPieceTokenizer)
+    if config.get("type") not in kinds:
+        raise ZooError(
+            f"Unknown tokenizer type {config.get('type')!r}: this zoo implements "
+            f"{', '.join(kinds)}; export the model again with this version."
+        )
+    return kinds[config["type"]].from_config(config)
+
+
+def keras_token_ids(model, texts):
+    """The int32 ids `(len(texts), sequence_length)` of `texts` from a text model's
+    own tokenization layer, as in training; `tokenizer_of(model)` gives the same."""
+    texts = tf.constant(texts)
+    preprocessor = _preprocessor(model)
+    if preprocessor is not None:
+        return np.asarray(preprocessor(texts)["token_ids"], np.int32)
+    return np.asarray(vectorization.vectorizer_of(model)(texts), np.int32)  # int64 in the layer
