@@ -21,7 +21,6 @@ import sys
 import keras
 from absl import flags, logging
 
-import export
 import zoo
 from zoo.datasets import load_image_dataset
 from zoo.pretrained import manifest
@@ -79,11 +78,9 @@ def main(argv):
         model_name, dataset = ENTRIES[NAMES.index(name)]
         model_dir = pathlib.Path(FLAGS.runs_dir) / name
         command = [sys.executable, *training_command(model_name, dataset)[1:], f"--model_dir={model_dir}"]
+        command += ["--export=all"] if FLAGS.export else []  # the app also rewrites the run's card
         logging.info("%s: %s", name, " ".join(command))
         subprocess.run(command, check=True)
-        if FLAGS.export:
-            export.export_run(model_dir)
-        write_model_card(model_dir)
         weights_file = manifest.weights_dir(manifest_path) / f"{name}{SUFFIX}"
         model = keras.saving.load_model(model_dir / "model.keras", compile=False)
         save_float16_weights(model, weights_file)

@@ -76,7 +76,8 @@ def create_model(name, num_classes=None, input_shape=None, pretrained=False, **k
             entry), an entry name (`zoo.pretrained.list_pretrained()`), or a
             user's run folder or `.keras` file; `num_classes` and `input_shape`
             then default to the weights'. Another `num_classes` keeps the
-            backbone and starts a fresh `logits` head.
+            backbone and starts a fresh `logits` head. A text run keeps its
+            vocabulary and sequence length (not for `bert`: use its `preset`).
         **kwargs: passed to the builder (e.g. `alpha` for `mobilenet_v2`).
     """
     entry = _entry(name)

@@ -10,9 +10,10 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+import export
 import zoo
 from zoo.files import write_json, write_text
-from zoo_apps import distribute, report, trainer
+from zoo_apps import distribute, model_card, report, trainer
 
 
 def library_versions():
@@ -38,12 +39,10 @@ def prepare_model_dir(model_dir, config):
     model_dir = pathlib.Path(model_dir)
     config_path = model_dir / "config.json"
     if config_path.exists():
-        previous = json.loads(config_path.read_text())
-        if previous.get("run") != config["run"]:
-            changed = sorted(
-                k for k in set(previous.get("run", {})) | set(config["run"])
-                if previous.get("run", {}).get(k) != config["run"].get(k)
-            )
+        previous = json.loads(config_path.read_text()).get("run", {})
+        # A setting missing from an older config.json counts as unset (None).
+        changed = sorted(k for k in set(previous) | set(config["run"]) if previous.get(k) != config["run"].get(k))
+        if changed:
             raise zoo.ZooError(
                 f"{model_dir} holds a run with other settings ({', '.join(changed)} differ): "
                 "pass a new --model_dir, or delete that folder to start over."
@@ -106,8 +105,17 @@ def train_and_evaluate(model, splits, run, model_dir):
         os.path.join(model_dir, "confusion_matrix.png"),
     )
     write_json(os.path.join(model_dir, "metrics.json"), metrics)
+    model_card.write_model_card(model_dir)
     logging.info(
         "test accuracy %.4f, macro-F1 %.4f; wrote %s",
         metrics["test"]["accuracy"], metrics["test"]["macro_f1"], model_dir,
     )
     return metrics
+
+
+def export_and_describe(model_dir, formats, quantizations, data_dir=None):
+    """On the chief: exports the finished run in `model_dir` with `export.export_run`, then
+    rewrites its MODEL_CARD.md with the export's sizes and latencies."""
+    if distribute.is_chief():
+        export.export_run(model_dir, formats=formats, quantizations=quantizations, data_dir=data_dir)
+        model_card.write_model_card(model_dir)

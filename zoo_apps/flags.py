@@ -4,6 +4,7 @@ import sys
 
 from absl import app, flags
 
+import export
 import zoo
 from zoo_apps import distribute
 
@@ -11,6 +12,11 @@ RECIPE_FLAGS = (
     "epochs", "batch_size", "optimizer", "learning_rate", "lr_schedule",
     "weight_decay", "label_smoothing", "augment",
 )
+# --export value -> (export_run format, TFLite quantization or None).
+EXPORTS = {
+    "saved_model": ("saved_model", None),
+    **{f"tflite_{flavour}": ("tflite", quantize) for quantize, flavour in export.convert.FLAVOURS.items()},
+}
 
 
 def define_training_flags(default_model, default_dataset, dataset_help):
@@ -24,6 +30,22 @@ def define_training_flags(default_model, default_dataset, dataset_help):
     )
     flags.DEFINE_integer("seed", 0, "Seed for the data split, shuffling, init and augmentation.", lower_bound=0)
     flags.DEFINE_boolean("list_models", False, "Print the registered models and exit.")
+    flags.DEFINE_string(
+        "pretrained", None,
+        "Start from trained weights instead of random ones: `default` (or `true`) for the model's "
+        "default pretrained entry, an entry name (zoo.pretrained.list_pretrained()), or a finished "
+        "run's --model_dir or a .keras file. Another class count keeps the backbone and trains a "
+        "fresh logits head. Text models: a run folder of the same model only; its vocabulary is kept.",
+    )
+    flags.DEFINE_list(
+        "export", [],
+        f"After training, export and verify the run into --model_dir/export/ and add the sizes and "
+        f"latencies to MODEL_CARD.md: any of {', '.join(EXPORTS)}, or all. Also works on a finished run.",
+    )
+    flags.register_validator(
+        "export", lambda values: set(values) <= {*EXPORTS, "all"},
+        f"use any of {', '.join(EXPORTS)}, or all",
+    )
     # Recipe flags: None means "the model's registered recipe".
     flags.DEFINE_integer("epochs", None, "Training epochs.", lower_bound=1)
     flags.DEFINE_integer("batch_size", None, "Examples per batch.", lower_bound=1)
@@ -56,6 +78,25 @@ def resolve_recipe(model_name):
         if flags.FLAGS[name].value is not None:
             recipe[name] = flags.FLAGS[name].value
     return recipe
+
+
+def pretrained():
+    """--pretrained as `zoo.create_model` takes it: None, True (the model's default entry),
+    an entry name or a path."""
+    value = flags.FLAGS.pretrained or None
+    return True if value and value.lower() in ("default", "true") else value
+
+
+def export_choices():
+    """`(formats, quantizations)` for `export.export_run` from --export; None when it is empty."""
+    values = flags.FLAGS.export
+    if not values:
+        return None
+    chosen = [EXPORTS[value] for value in (EXPORTS if "all" in values else values)]
+    quantizations = [quantize for _, quantize in chosen if quantize]
+    formats = [name for name in export.FORMATS if name in {format_ for format_, _ in chosen}]
+    # export_run wants at least one quantization; it uses them only with "tflite".
+    return formats, quantizations or list(export.QUANTIZATIONS)
 
 
 def _parse_flags_or_exit(argv):

@@ -2,6 +2,8 @@
 
     python -m zoo_apps.image_classify --model=cnn              # mnist_5k, offline
     python -m zoo_apps.image_classify --model=resnet20 --dataset=folder:photos/
+    python -m zoo_apps.image_classify --model=cnn --dataset=folder:my_digits/ --image_size=28,28 \\
+        --pretrained=default --export=tflite_int8    # fine-tune cnn_mnist_5k, then export
 """
 
 import os
@@ -13,7 +15,7 @@ from absl import flags
 import zoo
 from zoo.datasets import load_image_dataset
 from zoo_apps import distribute, experiment
-from zoo_apps.flags import define_training_flags, resolve_recipe, run
+from zoo_apps.flags import define_training_flags, export_choices, pretrained, resolve_recipe, run
 
 define_training_flags(
     default_model="cnn",
@@ -38,6 +40,7 @@ def main(argv):
     )
     run_settings = dict(
         model=FLAGS.model, dataset=FLAGS.dataset, seed=FLAGS.seed, image_size=image_size,
+        pretrained=pretrained(),
         mixed_precision=distribute.set_mixed_precision(FLAGS.mixed_precision), recipe=recipe,
     )
     keras.utils.set_random_seed(FLAGS.seed)
@@ -47,9 +50,12 @@ def main(argv):
     )
     with strategy.scope():
         model = zoo.create_model(
-            FLAGS.model, num_classes=splits.num_classes, input_shape=splits.input_shape
+            FLAGS.model, num_classes=splits.num_classes, input_shape=splits.input_shape,
+            pretrained=run_settings["pretrained"],
         )
         experiment.train_and_evaluate(model, splits, run_settings, model_dir)
+    if export_choices():
+        experiment.export_and_describe(model_dir, *export_choices(), data_dir=FLAGS.data_dir)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ from absl import flags
 
 import zoo
 from zoo.files import atomic_path, write_text
+from zoo.pretrained.loading import NOT_FROM_RUNS
+from zoo.text import vectorization
 
 FILE_NAME = "MODEL_CARD.md"
 DATASETS = {
@@ -41,13 +43,18 @@ def _wilson_interval(accuracy, count, z=1.96):
 
 
 def _command(run):
-    """The app command that reproduces the run: recipe values that differ from the registry."""
+    """The app command that reproduces the run: its options, and recipe values that differ from the registry."""
     info = zoo.model_info(run["model"])
     app = "text_classify" if info["task"] == "text_classification" else "image_classify"
     parts = [f"python -m zoo_apps.{app}", f"--model={run['model']}", f"--dataset={run['dataset']}"]
     parts.append(f"--seed={run['seed']}")
     if run.get("image_size"):
         parts.append(f"--image_size={','.join(str(v) for v in run['image_size'])}")
+    parts += [f"--{name}={value}" for name, value in run.get("model_options", {}).items()]
+    if run.get("pretrained"):
+        parts.append(f"--pretrained={'default' if run['pretrained'] is True else run['pretrained']}")
+    if run.get("mixed_precision", "float32") != "float32":
+        parts.append("--mixed_precision")
     for name, value in run["recipe"].items():
         if info["recipe"].get(name) != value:
             parts.append(f"--{name}" if value is True else f"--no{name}" if value is False else f"--{name}={value}")
@@ -72,6 +79,12 @@ def _overview(config, metrics, info, entry):
         ("dataset", f"`{run['dataset']}`"),
         ("trained with", ", ".join(f"{k} {v}" for k, v in versions.items())),
     ]
+    if run.get("pretrained"):
+        start = (
+            f"the default pretrained entry of `{run['model']}`" if run["pretrained"] is True
+            else f"`{run['pretrained']}`"
+        )
+        rows.insert(-1, ("initialized from", f"{start} (`--pretrained`), then trained as below"))
     if entry:
         rows.append(("weights", f"`{entry['file']}` (float16), {entry['size_bytes']:,} bytes, sha256 `{entry['sha256']}`"))
         if "test_accuracy_float16_weights" in entry:
@@ -82,17 +95,20 @@ def _overview(config, metrics, info, entry):
 def _usage(config, model_dir, entry):
     model = config["run"]["model"]
     weights = entry["name"] if entry else str(model_dir)
-    load = f'zoo.load_pretrained("{weights}")' if entry else f'zoo.create_model("{model}", pretrained="{weights}")'
+    load = f'zoo.load_pretrained("{weights}")' if entry else f'keras.saving.load_model("{model_dir / "model.keras"}")'
     shape = config["input_shape"]
     inputs = f"images  # float32 pixels 0-255, shape (batch, {', '.join(map(str, shape))})" if shape else "texts  # a batch of strings"
+    fine_tuning = [
+        "# Fine-tuning on 5 classes of your own: the same backbone, a fresh head.",
+        f'model = zoo.create_model("{model}", pretrained="{weights}", num_classes=5)',
+    ]
     return [
         "```python",
         "import keras, zoo",
         f"model = {load}",
         f"logits = model({inputs.replace('  #', ')  #', 1)}",
         "probabilities = keras.ops.softmax(logits)",
-        "# Fine-tuning on 5 classes of your own: the same backbone, a fresh head.",
-        f'model = zoo.create_model("{model}", pretrained="{weights}", num_classes=5)',
+        *([] if model in NOT_FROM_RUNS else fine_tuning),
         "```",
     ]
 
@@ -118,9 +134,37 @@ def _metrics(metrics):
     return lines
 
 
+def _data(run, task):
+    """Where the run's examples came from and how they were split."""
+    dataset = run["dataset"]
+    kind, _, folder = dataset.partition(":")
+    if dataset in DATASETS:
+        return DATASETS[dataset][0]
+    if kind == "lines":
+        return (
+            f"Texts from `{folder}`: one file per class (the class is the file name), one example "
+            "per line, split 80/10/10 into train/validation/test with the run's seed."
+        )
+    if kind == "folder":
+        layout = "one .txt file per example" if task == "text_classification" else "one image file per example"
+        return (
+            f"Files from `{folder}`: one sub-folder per class (the class is the folder name), {layout}, "
+            "split 80/10/10 into train/validation/test with the run's seed."
+        )
+    return (
+        f"The TensorFlow Datasets set `{dataset}` (https://www.tensorflow.org/datasets/catalog/"
+        f"{kind.split('/')[0]}), prepared offline; its own validation and test splits where it "
+        "has them, else parts of its train split."
+    )
+
+
 def _export(report):
     if report is None:
-        return ["Not exported yet: `python -m export --model_dir=DIR`, then write this card again."]
+        return [
+            "Not exported: re-run the training command with `--export=all` (a finished run is not "
+            "trained again), or `python -m export --model_dir=DIR` then `python -m zoo_apps.model_card "
+            "--model_dir=DIR`."
+        ]
     lines = [
         f"`python -m export` on the test split ({report['test_examples']:,} examples); batch-1 latency "
         f"(median) with {report['latency']['tflite']} for TFLite and {report['latency']['keras']} for Keras, "
@@ -150,6 +194,16 @@ def _limitations(config, metrics, report):
     ]
     if run["dataset"] in DATASETS:
         lines.append(f"- {DATASETS[run['dataset']][1]}")
+    if zoo.model_info(run["model"])["task"] == "text_classification":
+        # A run started from --pretrained keeps that run's sequence length unless it set one.
+        default = None if run.get("pretrained") else vectorization.SEQUENCE_LENGTH
+        length = run["model_options"].get("sequence_length", default)
+        lines.append(
+            f"- It reads only the first {length or '`sequence_length`'} tokens of a text (the rest is "
+            "cut off) and knows only the words of its vocabulary, built from its training texts or "
+            "taken from what it started from (a --pretrained run, a BERT preset): other words carry "
+            "little or no meaning for it."
+        )
     if report:
         int8 = [row for row in report["files"] if row["file"] == "model_int8.tflite"]
         if int8 and int8[0]["top1_agreement"] < 1:
@@ -190,7 +244,7 @@ def model_card_text(model_dir, entry=None):
          "a reference result to compare against, a starting point for fine-tuning on similar data, and a "
          "small model to try on-device deployment with."],
         ["## Use", ""] + _usage(config, model_dir, entry),
-        ["## Data", "", DATASETS.get(run["dataset"], (f"`{run['dataset']}`: see the dataset's own documentation.",))[0]],
+        ["## Data", "", _data(run, info["task"])],
         ["## Training", "", f"`{_command(run)}` ({timing}).", "", "| recipe | value |", "|---|---|", *recipe],
         ["## Metrics", ""] + _metrics(metrics)
         + (["", "![Confusion matrix on the test split](confusion_matrix.png)"]

@@ -5,7 +5,7 @@
         --learning_rate=5e-5 --epochs=3
 
 The vocabulary is built from the training split and saved inside model.keras,
-which takes raw strings.
+which takes raw strings; with --pretrained=RUN_DIR the run's vocabulary is kept.
 """
 
 import os
@@ -18,7 +18,7 @@ import zoo
 from zoo.datasets import load_text_dataset
 from zoo.text import vectorization
 from zoo_apps import distribute, experiment
-from zoo_apps.flags import define_training_flags, resolve_recipe, run
+from zoo_apps.flags import define_training_flags, export_choices, pretrained, resolve_recipe, run
 
 TASK = "text_classification"
 
@@ -80,6 +80,7 @@ def main(argv):
     splits = load_text_dataset(FLAGS.dataset, seed=FLAGS.seed, data_dir=FLAGS.data_dir)
     run_settings = dict(
         model=FLAGS.model, dataset=FLAGS.dataset, seed=FLAGS.seed, model_options=options,
+        pretrained=pretrained(),
         mixed_precision=distribute.set_mixed_precision(FLAGS.mixed_precision), recipe=recipe,
     )
     keras.utils.set_random_seed(FLAGS.seed)
@@ -87,15 +88,20 @@ def main(argv):
     model_dir = FLAGS.model_dir or os.path.join(
         "runs", f"{FLAGS.model}_{FLAGS.dataset.replace(':', '_').replace('/', '_')}"
     )
-    vocabulary = vectorization.build_vocabulary(
-        splits.train.map(lambda text, label: text),
-        options.get("max_tokens", vectorization.MAX_TOKENS),
-    )
+    builder_options = dict(options)
+    if not run_settings["pretrained"]:  # a pretrained run keeps its own vocabulary
+        builder_options["vocabulary"] = vectorization.build_vocabulary(
+            splits.train.map(lambda text, label: text),
+            options.get("max_tokens", vectorization.MAX_TOKENS),
+        )
     with strategy.scope():
         model = zoo.create_model(
-            FLAGS.model, num_classes=splits.num_classes, vocabulary=vocabulary, **options
+            FLAGS.model, num_classes=splits.num_classes, pretrained=run_settings["pretrained"],
+            **builder_options,
         )
         experiment.train_and_evaluate(model, splits, run_settings, model_dir)
+    if export_choices():
+        experiment.export_and_describe(model_dir, *export_choices(), data_dir=FLAGS.data_dir)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,12 @@ import keras
 from zoo.errors import ZooError
 from zoo.pretrained import download, manifest
 from zoo.pretrained.weights_file import model_weights, read_weights
-from zoo.registry import create_model
+from zoo.registry import create_model, model_info
+from zoo.text import vectorization
 
 HEAD = "logits"
+# Models whose runs `create_model(pretrained=<run>)` cannot rebuild.
+NOT_FROM_RUNS = ("bert",)
 log = logging.getLogger(__name__)
 
 
@@ -61,33 +64,66 @@ def load_pretrained(name, num_classes=None, input_shape=None, source=None, manif
 
 def build_pretrained(model_name, pretrained, num_classes=None, input_shape=None, **kwargs):
     """`create_model(model_name, pretrained=...)`: True for the model's default entry,
-    an entry name, or a user's run (a folder holding model.keras, or a `.keras` file)."""
+    an entry name, or a user's run (a folder holding model.keras, or a `.keras` file).
+
+    A text run keeps its own vocabulary and sequence length unless `kwargs` set them.
+    """
     if pretrained is True:
         if not manifest.list_pretrained(model_name):
             with_weights = sorted({e["model"] for e in manifest.read_manifest().values()})
             raise ZooError(
-                f"Model {model_name!r} has no pretrained weights; these do: {', '.join(with_weights)}. "
-                "Pass pretrained=<path to your own run>, or train it with zoo_apps.image_classify."
+                f"Model {model_name!r} has no pretrained weights (models that have: "
+                f"{', '.join(with_weights) or 'none yet'}). Pass pretrained=<a run folder or .keras "
+                "file of your own>, or train it from scratch."
             )
-        pretrained = manifest.find_entry(model_name)["name"]
-    if not isinstance(pretrained, (str, pathlib.Path)):
+        entry = manifest.find_entry(model_name)
+    elif not isinstance(pretrained, (str, pathlib.Path)):
         raise ZooError(
             f"pretrained takes True, an entry name or a path. Received: pretrained={pretrained!r}"
         )
-    if isinstance(pretrained, str) and pretrained in manifest.read_manifest():
-        entry = manifest.find_entry(pretrained)
+    elif isinstance(pretrained, str) and (pretrained in manifest.read_manifest() or _is_name(pretrained)):
+        try:
+            entry = manifest.find_entry(pretrained)
+        except ZooError as error:
+            raise ZooError(f"{error} Nor is there a run folder or .keras file {pretrained!r}.") from None
+    else:
+        entry = None
+    if entry:
         if entry["model"] != model_name:
-            raise ZooError(f"{pretrained} holds {entry['model']!r} weights, not {model_name!r}: pass model {entry['model']!r}.")
-        return load_pretrained(pretrained, num_classes, input_shape)
+            raise ZooError(f"{entry['name']} holds {entry['model']!r} weights, not {model_name!r}: pass model {entry['model']!r}.")
+        return load_pretrained(entry["name"], num_classes, input_shape)
     path = pathlib.Path(pretrained).expanduser()
-    if not path.exists() and "/" not in str(pretrained) and not str(pretrained).endswith(".keras"):
-        manifest.find_entry(str(pretrained))  # raises, listing the entries
     trained, run_model = _read_user_run(path)
     if run_model != model_name:
         raise ZooError(f"{path} holds a {run_model!r} model, not {model_name!r}: pass model {run_model!r}.")
     return _build_with_weights(
         model_name, model_weights(trained), str(path), trained.output_shape[-1],
-        tuple(trained.input_shape[1:]), num_classes, input_shape, kwargs,
+        tuple(trained.input_shape[1:]), num_classes, input_shape,
+        dict(_text_options(trained, model_name, path), **kwargs),
+    )
+
+
+def _is_name(value):
+    """Whether `value` can only be an entry or model name: no folder in it, no `.keras`, nothing there."""
+    is_path = pathlib.Path(value).expanduser().exists() or pathlib.PurePath(value).name != value
+    return not (is_path or value.endswith(".keras"))
+
+
+def _text_options(trained, model_name, path):
+    """The builder arguments a text run's weights fit: its vocabulary, `max_tokens` and `sequence_length`."""
+    if model_name in NOT_FROM_RUNS:
+        raise ZooError(
+            f"{path} is a {model_name} run: {model_name} cannot start from a run's weights (its tokenizer "
+            "is not rebuilt here). Start it from a keras-hub preset instead (preset=DIR, --preset=DIR)."
+        )
+    if model_info(model_name)["task"] != "text_classification":
+        return {}
+    vectorize = vectorization.vectorizer_of(trained)
+    config = vectorize.get_config()
+    return dict(
+        vocabulary=[str(token) for token in vectorize.get_vocabulary(include_special_tokens=False)],
+        max_tokens=config["max_tokens"],
+        sequence_length=config["output_sequence_length"],
     )
 
 
@@ -124,10 +160,13 @@ def _build_with_weights(
             raise ZooError(f"{origin} has no weights for {variable.path}: it is another model than {model_name}.")
         value = weights[variable.path]
         if tuple(value.shape) != tuple(variable.shape):
+            fix = (
+                f"Pass input_shape={trained_shape} (resize your images to it)" if trained_shape
+                else "Keep the run's vocabulary, max_tokens and sequence_length (pass none)"
+            )
             raise ZooError(
-                f"{origin} was trained with input_shape={trained_shape}: {variable.path} has shape "
-                f"{tuple(value.shape)} there but {tuple(variable.shape)} here. Pass "
-                f"input_shape={trained_shape} (resize your images to it), or train from scratch."
+                f"{origin} was trained with other shapes: {variable.path} has shape {tuple(value.shape)} "
+                f"there but {tuple(variable.shape)} here. {fix}, or train from scratch."
             )
         variable.assign(value.astype(variable.dtype))
     if fresh_head:

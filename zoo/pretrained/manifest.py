@@ -55,9 +55,15 @@ def find_entry(name, manifest=None):
     entries = read_manifest(manifest)
     if name in entries:
         return entries[name]
-    defaults = [entry for entry in entries.values() if entry["model"] == name and entry["default"]]
+    of_model = [entry for entry in entries.values() if entry["model"] == name]
+    defaults = [entry for entry in of_model if entry["default"]]
     if defaults:
         return defaults[0]
+    if of_model:
+        raise ZooError(
+            f"Model {name!r} has no default pretrained entry in {pathlib.Path(manifest or MANIFEST_PATH)}: "
+            f"pass one of its entries by name ({', '.join(sorted(e['name'] for e in of_model))})."
+        )
     close = difflib.get_close_matches(name, entries, n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     raise ZooError(
