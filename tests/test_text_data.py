@@ -1,6 +1,5 @@
 """Text datasets: line files, folders of text files, tfds by name, and their errors."""
 
-import numpy as np
 import pytest
 import tensorflow as tf
 import tensorflow_datasets as tfds

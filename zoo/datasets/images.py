@@ -8,6 +8,7 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
+from zoo.datasets import from_tfds
 from zoo.datasets.splits import Splits, shuffled_split_indices, split_arrays
 from zoo.errors import ZooError
 
@@ -74,22 +75,10 @@ def _folder(path, seed, image_size=None, **unused):
 
 def _tfds(name, seed, data_dir=None, image_size=None, **unused):
     """Any tfds image dataset with `image` and `label` features, prepared in `data_dir`."""
-    import tensorflow_datasets as tfds
-
-    try:
-        builder = tfds.builder(name, data_dir=data_dir)
-    except tfds.core.registered.DatasetNotFoundError:
-        raise ZooError(
-            f"Unknown dataset {name!r}: use mnist_5k, digits, folder:DIR, or a tfds "
-            "image-classification dataset name (e.g. mnist, fashion_mnist, cifar10)."
-        ) from None
-    splits = builder.info.splits
-    if "validation" in splits and "test" in splits:
-        names = ["train", "validation", "test"]
-    elif "test" in splits:
-        names = ["train[:90%]", "train[90%:]", "test"]
-    else:
-        names = ["train[:80%]", "train[80%:90%]", "train[90%:]"]
+    builder = from_tfds.builder(
+        name, data_dir, "mnist_5k, digits, folder:DIR, or a tfds image-classification "
+        "dataset name (e.g. mnist, fashion_mnist, cifar10)",
+    )
     image_shape = builder.info.features["image"].shape
     if image_size:
         image_shape = (*image_size, image_shape[-1])
@@ -99,19 +88,7 @@ def _tfds(name, seed, data_dir=None, image_size=None, **unused):
     def resize(image, label):
         return tf.image.resize(image, image_shape[:2]), label
 
-    try:
-        datasets = [
-            builder.as_dataset(split=split, as_supervised=True, shuffle_files=False)
-            for split in names
-        ]
-    except AssertionError as error:  # tfds' way of saying "not downloaded"
-        if "could not find data" not in str(error):
-            raise
-        raise ZooError(
-            f"tfds dataset {name!r} is not prepared in {builder.data_dir_root}: on a "
-            f"machine with internet run `tfds build {name} --data_dir=DIR`, copy DIR "
-            "here and pass --data_dir=DIR."
-        ) from None
+    datasets = from_tfds.as_datasets(name, builder, from_tfds.split_names(builder), as_supervised=True)
     datasets = [dataset.map(resize) for dataset in datasets]
     flip = image_shape[-1] == 3
     return datasets, builder.info.features["label"].names, tuple(image_shape), flip

@@ -8,6 +8,7 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
+from zoo.datasets import from_tfds
 from zoo.datasets.splits import Splits, shuffled_split_indices, split_arrays
 from zoo.errors import ZooError
 
@@ -105,35 +106,13 @@ def _text_and_label_keys(name, info):
 
 def _tfds(name, seed, data_dir=None, **unused):
     """Any tfds text-classification dataset, prepared in `data_dir`."""
-    import tensorflow_datasets as tfds
-
-    try:
-        builder = tfds.builder(name, data_dir=data_dir)
-    except tfds.core.registered.DatasetNotFoundError:
-        raise ZooError(
-            f"Unknown dataset {name!r}: use lines:DIR, folder:DIR, or a tfds "
-            "text-classification dataset name (e.g. imdb_reviews, glue/sst2, ag_news_subset)."
-        ) from None
+    builder = from_tfds.builder(
+        name, data_dir, "lines:DIR, folder:DIR, or a tfds text-classification dataset "
+        "name (e.g. imdb_reviews, glue/sst2, ag_news_subset)",
+    )
     text_key, label_key = _text_and_label_keys(name, builder.info)
-    splits = builder.info.splits
-    if name.startswith(_UNLABELED_TEST_SPLIT):
-        names = ["train[:90%]", "train[90%:]", "validation"]
-    elif "validation" in splits and "test" in splits:
-        names = ["train", "validation", "test"]
-    elif "test" in splits:
-        names = ["train[:90%]", "train[90%:]", "test"]
-    else:
-        names = ["train[:80%]", "train[80%:90%]", "train[90%:]"]
-    try:
-        datasets = [builder.as_dataset(split=split, shuffle_files=False) for split in names]
-    except AssertionError as error:  # tfds' way of saying "not downloaded"
-        if "could not find data" not in str(error):
-            raise
-        raise ZooError(
-            f"tfds dataset {name!r} is not prepared in {builder.data_dir_root}: on a "
-            f"machine with internet run `tfds build {name} --data_dir=DIR`, copy DIR "
-            "here and pass --data_dir=DIR."
-        ) from None
+    split_names = from_tfds.split_names(builder, unlabeled_test=name.startswith(_UNLABELED_TEST_SPLIT))
+    datasets = from_tfds.as_datasets(name, builder, split_names)
 
     def text_and_label(example):
         return example[text_key], tf.cast(example[label_key], tf.int64)
