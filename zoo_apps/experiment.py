@@ -26,6 +26,17 @@ def library_versions():
     )
 
 
+def make_deterministic(seed):
+    """Seeds Python, NumPy and TensorFlow, and makes TensorFlow's ops deterministic."""
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def default_model_dir(model, dataset):
+    """`runs/<model>_<dataset>`, with the dataset's `:` and `/` made `_`."""
+    return os.path.join("runs", f"{model}_{dataset.replace(':', '_').replace('/', '_')}")
+
+
 def weights_checksum(model):
     """A number that differs between workers whose weights are out of sync."""
     return float(sum(np.abs(w).sum(dtype=np.float64) for w in model.get_weights()))

@@ -6,10 +6,6 @@
         --pretrained=default --export=tflite_int8    # fine-tune cnn_mnist_5k, then export
 """
 
-import os
-
-import keras
-import tensorflow as tf
 from absl import flags
 
 import zoo
@@ -43,11 +39,8 @@ def main(argv):
         pretrained=pretrained(),
         mixed_precision=distribute.set_mixed_precision(FLAGS.mixed_precision), recipe=recipe,
     )
-    keras.utils.set_random_seed(FLAGS.seed)
-    tf.config.experimental.enable_op_determinism()
-    model_dir = FLAGS.model_dir or os.path.join(
-        "runs", f"{FLAGS.model}_{FLAGS.dataset.replace(':', '_').replace('/', '_')}"
-    )
+    experiment.make_deterministic(FLAGS.seed)
+    model_dir = FLAGS.model_dir or experiment.default_model_dir(FLAGS.model, FLAGS.dataset)
     with strategy.scope():
         model = zoo.create_model(
             FLAGS.model, num_classes=splits.num_classes, input_shape=splits.input_shape,

@@ -8,10 +8,7 @@ The vocabulary is built from the training split and saved inside model.keras,
 which takes raw strings; with --pretrained=RUN_DIR the run's vocabulary is kept.
 """
 
-import os
 
-import keras
-import tensorflow as tf
 from absl import flags
 
 import zoo
@@ -83,11 +80,8 @@ def main(argv):
         pretrained=pretrained(),
         mixed_precision=distribute.set_mixed_precision(FLAGS.mixed_precision), recipe=recipe,
     )
-    keras.utils.set_random_seed(FLAGS.seed)
-    tf.config.experimental.enable_op_determinism()
-    model_dir = FLAGS.model_dir or os.path.join(
-        "runs", f"{FLAGS.model}_{FLAGS.dataset.replace(':', '_').replace('/', '_')}"
-    )
+    experiment.make_deterministic(FLAGS.seed)
+    model_dir = FLAGS.model_dir or experiment.default_model_dir(FLAGS.model, FLAGS.dataset)
     builder_options = dict(options)
     if not run_settings["pretrained"]:  # a pretrained run keeps its own vocabulary
         builder_options["vocabulary"] = vectorization.build_vocabulary(

@@ -27,16 +27,7 @@ SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 # For bert_tiny trained from scratch; fine-tuning a pretrained preset wants
 # --learning_rate=5e-5 --epochs=3.
-_RECIPE = dict(
-    epochs=6,
-    batch_size=50,
-    optimizer="adamw",
-    learning_rate=1e-3,
-    lr_schedule="cosine",
-    weight_decay=1e-2,
-    label_smoothing=0.0,
-    augment=False,
-)
+_RECIPE = vectorization.text_recipe(epochs=6, learning_rate=1e-3)
 
 
 @keras.saving.register_keras_serializable(package="zoo")

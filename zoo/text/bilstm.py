@@ -10,16 +10,7 @@ import keras
 from zoo.registry import register_model
 from zoo.text import vectorization
 
-_RECIPE = dict(
-    epochs=4,
-    batch_size=50,
-    optimizer="adamw",
-    learning_rate=2e-3,
-    lr_schedule="cosine",
-    weight_decay=1e-2,
-    label_smoothing=0.0,
-    augment=False,
-)
+_RECIPE = vectorization.text_recipe(epochs=4, learning_rate=2e-3)
 
 
 @register_model(

@@ -7,16 +7,7 @@ import keras
 from zoo.registry import register_model
 from zoo.text import vectorization
 
-_RECIPE = dict(
-    epochs=6,
-    batch_size=50,
-    optimizer="adamw",
-    learning_rate=1e-3,
-    lr_schedule="cosine",
-    weight_decay=1e-2,
-    label_smoothing=0.0,
-    augment=False,
-)
+_RECIPE = vectorization.text_recipe(epochs=6, learning_rate=1e-3)
 
 
 @register_model(

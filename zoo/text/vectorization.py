@@ -23,6 +23,15 @@ MAX_TOKENS = 20_000  # the builders' default vocabulary size
 SEQUENCE_LENGTH = 64  # the builders' default tokens per text
 
 
+def text_recipe(epochs, learning_rate):
+    """The text models' training recipe: AdamW with weight decay 0.01, batches of
+    50 (as in Kim 2014), a cosine schedule, no augmentation."""
+    return dict(
+        epochs=epochs, batch_size=50, optimizer="adamw", learning_rate=learning_rate,
+        lr_schedule="cosine", weight_decay=1e-2, label_smoothing=0.0, augment=False,
+    )
+
+
 @keras.saving.register_keras_serializable(package="zoo")
 def lower_and_split_punctuation(texts):
     """Lower-cases ASCII letters and puts spaces around ASCII punctuation.
