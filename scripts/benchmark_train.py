@@ -4,8 +4,19 @@ Same model, same data, same batch size, both measured in this run, after one
 warm-up epoch, alternating between the two so machine load hits both alike:
 
     python scripts/benchmark_train.py --model=cnn --dataset=mnist_5k
+
+With --workers=1,2 it instead trains the model with the training app (its
+registered recipe) on 1 and on 2 local workers (`--strategy=multi_worker`
+through scripts/launch_local_cluster.py) and compares accuracy and throughput:
+
+    python scripts/benchmark_train.py --model=cnn --workers=1,2
 """
 
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
 import time
 
 import keras
@@ -21,6 +32,7 @@ flags.DEFINE_string("dataset", "mnist_5k", "Image dataset.")
 flags.DEFINE_integer("batch_size", 64, "Examples per batch.")
 flags.DEFINE_integer("epochs", 3, "Timed epochs per measurement (after a warm-up epoch).")
 flags.DEFINE_integer("rounds", 2, "Alternating rounds of (zoo, plain).")
+flags.DEFINE_list("workers", None, "Compare full app runs on these numbers of local workers instead.")
 FLAGS = flags.FLAGS
 
 
@@ -52,7 +64,29 @@ def examples_per_second(fit, num_examples):
     return num_examples / np.median(timer.seconds[1:])
 
 
+def train_on_workers(num_workers, model_dir):
+    """Runs the app on `num_workers` local workers; returns its metrics.json."""
+    launcher = pathlib.Path(__file__).with_name("launch_local_cluster.py")
+    command = [sys.executable, str(launcher), f"--num_workers={num_workers}", "--",
+               "-m", "zoo_apps.image_classify", f"--model={FLAGS.model}", f"--dataset={FLAGS.dataset}",
+               "--strategy=multi_worker", f"--model_dir={model_dir}"]
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return json.loads((pathlib.Path(model_dir) / "metrics.json").read_text())
+
+
+def compare_workers():
+    print(f"\n{FLAGS.model} on {FLAGS.dataset}, registered recipe, global batch size unchanged")
+    with tempfile.TemporaryDirectory() as folder:
+        for num_workers in (int(n) for n in FLAGS.workers):
+            metrics = train_on_workers(num_workers, f"{folder}/workers{num_workers}")
+            print(f"  {num_workers} worker(s): test accuracy {metrics['test']['accuracy']:.4f}, "
+                  f"validation {metrics['validation_accuracy']:.4f}, "
+                  f"{metrics['examples_per_second']:.0f} examples/s, {metrics['training_seconds']:.0f} s")
+
+
 def main(argv):
+    if FLAGS.workers:
+        return compare_workers()
     splits = load_image_dataset(FLAGS.dataset)
     recipe = dict(zoo.model_info(FLAGS.model)["recipe"], augment=False,
                   lr_schedule="constant", batch_size=FLAGS.batch_size)
