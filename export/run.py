@@ -111,9 +111,15 @@ def export_run(model_dir, formats=FORMATS, quantizations=convert.QUANTIZATIONS, 
         model_dir=str(model_dir), model=run["model"], dataset=run["dataset"], task=metadata["task"],
         test_examples=len(labels), calibration_examples=len(calibration),
         latency=dict(
-            batch_size=1, runs=verify.LATENCY_RUNS, warmup=verify.LATENCY_WARMUP,
-            tflite="ai_edge_litert Interpreter, 1 thread, invoke() (texts: on token ids)",
-            keras="model(x) eager call (texts: tokenization included)",
+            batch_size=1,
+            tflite=dict(
+                runs=verify.TFLITE_TIMING[0], warmup=verify.TFLITE_TIMING[1],
+                how="ai_edge_litert Interpreter, 1 thread, invoke() (texts: on token ids)",
+            ),
+            keras=dict(
+                runs=verify.KERAS_TIMING[0], warmup=verify.KERAS_TIMING[1],
+                how="model(x) eager call (texts: tokenization included)",
+            ),
         ),
         files=rows, summary=verify.summary(rows),
         export_seconds=round(time.perf_counter() - start, 2),

@@ -15,8 +15,10 @@ from ai_edge_litert.interpreter import Interpreter
 from export.operators import operator_names
 from export.predictor import Predictor
 
-LATENCY_RUNS = 200
-LATENCY_WARMUP = 20
+# (timed runs, warm-up runs): a TFLite call of a small model takes microseconds,
+# so its median needs many runs to be stable; a Keras call takes milliseconds.
+TFLITE_TIMING = (1000, 50)
+KERAS_TIMING = (50, 5)
 BATCH_SIZE = 256
 
 
@@ -28,8 +30,10 @@ def size_bytes(path):
     return path.stat().st_size
 
 
-def latency_ms(call, runs=LATENCY_RUNS, warmup=LATENCY_WARMUP):
-    """Median and 90th percentile of `call()` in milliseconds, after `warmup` calls."""
+def latency_ms(call, timing):
+    """Median and 90th percentile of `call()` in milliseconds; `timing` is
+    `(runs, warmup)`: `runs` timed calls after `warmup` untimed ones."""
+    runs, warmup = timing
     for _ in range(warmup):
         call()
     times = []
@@ -68,12 +72,12 @@ def tflite_latency_ms(path, model_input):
     interpreter = Interpreter(model_path=str(path), num_threads=1)
     interpreter.allocate_tensors()
     interpreter.set_tensor(interpreter.get_input_details()[0]["index"], model_input)
-    return latency_ms(interpreter.invoke)
+    return latency_ms(interpreter.invoke, TFLITE_TIMING)
 
 
 def keras_latency_ms(model, batch):
     """Batch-1 latency of calling the Keras model on `batch`: one raw input, batched."""
-    return latency_ms(lambda: model(batch, training=False))
+    return latency_ms(lambda: model(batch, training=False), KERAS_TIMING)
 
 
 def compare(logits, labels, reference_logits):

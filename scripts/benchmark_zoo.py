@@ -20,7 +20,7 @@ import time
 from absl import flags
 
 import export
-from export.verify import LATENCY_RUNS
+from export.verify import KERAS_TIMING, TFLITE_TIMING
 import zoo
 from zoo.datasets import load_image_dataset
 from zoo.files import atomic_path, write_json, write_text
@@ -118,8 +118,8 @@ def main(argv):
     writer.writerows(rows)
     write_text(output_dir / "results.csv", buffer.getvalue())
     note = (
-        f"Batch-1 latency: median of {LATENCY_RUNS} runs, TFLite with the LiteRT interpreter "
-        f"on 1 thread, Keras by calling the model; on this {platform.machine()} machine's "
+        f"Batch-1 latency: median of {TFLITE_TIMING[0]} runs with the LiteRT interpreter on "
+        f"1 thread for TFLite, of {KERAS_TIMING[0]} calls of the model for Keras; on this {platform.machine()} machine's "
         f"{os.cpu_count()} CPU cores. Accuracy on each entry's test split, with the shipped float16 weights."
     )
     table = markdown_table(rows) + "\n\n" + note + "\n"

@@ -1,7 +1,6 @@
 """export/ on tiny trained text runs: TFLite on token ids with builtin ops only, the
 tokenizer in the sidecar, Predictor and CLI on raw strings, the report, bert."""
 
-import functools
 import json
 import shutil
 import subprocess
@@ -44,9 +43,10 @@ def reviews(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def quick_latency():
-    """Latency from 5 calls instead of 200 (it is not under test here; bert's Keras call is slow)."""
+    """Latency from 5 calls (it is not under test here; bert's Keras call is slow)."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(verify, "latency_ms", functools.partial(verify.latency_ms, runs=5, warmup=1))
+        patch.setattr(verify, "TFLITE_TIMING", (5, 1))
+        patch.setattr(verify, "KERAS_TIMING", (5, 1))
         yield
 
 
