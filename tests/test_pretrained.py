@@ -17,13 +17,14 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from absl import flags
 
 import zoo
 from zoo.datasets import load_image_dataset
 from zoo.pretrained import manifest
 from zoo.pretrained.weights_file import SUFFIX, read_weights, save_float16_weights, sha256_of
-from zoo_apps import text_classify, trainer
+from zoo_apps import trainer
+
+from test_text_classify import run_main  # the text app, in this process (fast)
 
 SHAPE = (8, 8, 1)
 FAST = ["--dataset=digits", "--epochs=1", "--batch_size=64"]
@@ -309,16 +310,6 @@ def test_image_app_fine_tunes_from_a_run_and_writes_a_card_with_its_export(own_r
     assert "| `model_float32.tflite` |" in card and (model_dir / "export" / "model_float32.tflite").is_file()
 
 
-def run_text_app(*args):
-    """Runs the text app's main in this process (fast), with only `args` set."""
-    flags.FLAGS.unparse_flags()
-    flags.FLAGS(["text_classify", *args])
-    try:
-        text_classify.main([])
-    finally:
-        flags.FLAGS.unparse_flags()
-
-
 def test_text_app_fine_tunes_from_a_run_with_its_vocabulary(tmp_path):
     (tmp_path / "data").mkdir()
     for name, word in (("pos", "good"), ("neg", "bad")):
@@ -326,10 +317,10 @@ def test_text_app_fine_tunes_from_a_run_with_its_vocabulary(tmp_path):
     dataset = f"--dataset=lines:{tmp_path / 'data'}"
     common = ["--model=bag_of_embeddings", dataset, "--epochs=1", "--batch_size=16"]
     with pytest.raises(zoo.ZooError, match="'bag_of_embeddings' has no pretrained weights"):
-        run_text_app(*common, "--pretrained=default", f"--model_dir={tmp_path}/a")
+        run_main(*common, "--pretrained=default", f"--model_dir={tmp_path}/a")
     assert not (tmp_path / "a").exists()
-    run_text_app(*common, "--sequence_length=4", "--learning_rate=0.05", f"--model_dir={tmp_path}/a")
-    run_text_app(*common, f"--pretrained={tmp_path}/a", "--learning_rate=0", f"--model_dir={tmp_path}/b")
+    run_main(*common, "--sequence_length=4", "--learning_rate=0.05", f"--model_dir={tmp_path}/a")
+    run_main(*common, f"--pretrained={tmp_path}/a", "--learning_rate=0", f"--model_dir={tmp_path}/b")
     texts = tf.constant(["a good film", "a bad film", "good"])
     first, second = (keras.saving.load_model(tmp_path / run / "model.keras") for run in "ab")
     np.testing.assert_array_equal(first.predict(texts, verbose=0), second.predict(texts, verbose=0))
@@ -337,7 +328,7 @@ def test_text_app_fine_tunes_from_a_run_with_its_vocabulary(tmp_path):
     card = (tmp_path / "b" / "MODEL_CARD.md").read_text()
     assert "one file per class" in card and f"--pretrained={tmp_path}/a" in card
     with pytest.raises(zoo.ZooError, match="holds a run with other settings .pretrained differ"):
-        run_text_app(*common, f"--pretrained={tmp_path}/b", "--learning_rate=0", f"--model_dir={tmp_path}/b")
+        run_main(*common, f"--pretrained={tmp_path}/b", "--learning_rate=0", f"--model_dir={tmp_path}/b")
 
 
 def test_every_shipped_entry_loads_matches_its_hash_and_predicts_its_test_split():
