@@ -1,6 +1,6 @@
 """Trains a text classifier from the zoo and writes the run to --model_dir.
 
-    python -m zoo_apps.text_classify --model=textcnn --dataset=lines:../shared/data/mr
+    python -m zoo_apps.text_classify --model=textcnn --dataset=lines:path/to/mr  # rt-polarity.pos/.neg
     python -m zoo_apps.text_classify --model=bert --preset=PRESET_DIR --dataset=folder:reviews/ \\
         --learning_rate=5e-5 --epochs=3
 
