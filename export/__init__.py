@@ -1,6 +1,6 @@
 """export: trained zoo models to verified SavedModel and TFLite files, and a Predictor to run them."""
 
-from export.convert import QUANTIZATIONS, to_saved_model, to_tflite  # noqa: F401
+from export.convert import FLAVOURS, to_saved_model, to_tflite  # noqa: F401
 from export.operators import operator_names  # noqa: F401
 from export.predictor import Predictor  # noqa: F401
 from export.run import FORMATS, export_run  # noqa: F401

@@ -1,32 +1,41 @@
-"""Exports a trained run to verified SavedModel and TFLite files in --model_dir/export/.
+"""Exports a finished run to verified SavedModel and TFLite files in --model_dir/export/.
 
-    python -m export --model_dir=runs/cnn_mnist_5k
-    python -m export --model_dir=runs/cnn_mnist_5k --formats=tflite --quantize=int8
-    python -m export --model_dir=runs/textcnn_lines_reviews  # text: TFLite takes token ids
+    python -m export --model_dir=runs/cnn_mnist_5k                 # all formats
+    python -m export --model_dir=runs/cnn_mnist_5k --formats=int8,float16
+    python -m export --model_dir=runs/textcnn_mr                   # text: TFLite takes token ids
 """
 
 from absl import flags
 
-from export.convert import QUANTIZATIONS
 from export.run import FORMATS, export_run
+from zoo.card import write_model_card
+from zoo.cli import run_cli
 from zoo.errors import ZooError
-from zoo_apps.flags import run
-
-flags.DEFINE_string("model_dir", None, "A finished training run (holds model.keras and config.json).")
-flags.DEFINE_list("formats", list(FORMATS), f"Any of {', '.join(FORMATS)}.")
-flags.DEFINE_list(
-    "quantize", list(QUANTIZATIONS),
-    "TFLite flavours: none (float32), float16, dynamic (int8 weights), int8 (full integer).",
-)
-flags.DEFINE_string("data_dir", None, "tfds data directory, for runs trained on a tfds dataset.")
-FLAGS = flags.FLAGS
 
 
-def main(argv):
-    if not FLAGS.model_dir:
+def define_flags(flag_values):
+    flags.DEFINE_string(
+        "model_dir", None, "A finished training run (model.keras, config.json).", flag_values=flag_values
+    )
+    flags.DEFINE_list(
+        "formats", ["all"], f"Any of {', '.join(FORMATS)}, or all.", flag_values=flag_values
+    )
+    flags.DEFINE_string(
+        "data_dir", None, "tfds data directory, for runs trained on a tfds dataset.", flag_values=flag_values
+    )
+
+
+def main(flag_values, args):
+    if not flag_values.model_dir:
         raise ZooError("Pass --model_dir=DIR, the folder of a finished training run.")
-    export_run(FLAGS.model_dir, FLAGS.formats, FLAGS.quantize, data_dir=FLAGS.data_dir)
+    report = export_run(flag_values.model_dir, flag_values.formats, data_dir=flag_values.data_dir)
+    write_model_card(flag_values.model_dir)
+    return report
+
+
+def cli(argv=None):
+    return run_cli(main, define_flags, argv, doc=__doc__, program="python -m export")
 
 
 if __name__ == "__main__":
-    run(main)
+    cli()

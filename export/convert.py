@@ -19,10 +19,10 @@ from tensorflow.lite.python.convert_phase import ConverterError  # not in tf.lit
 from export import operators, sidecar
 from zoo.errors import ZooError
 from zoo.files import atomic_path
+from zoo.versions import library_versions
 
-# `quantize` value -> flavour in the file name (model_<flavour>.tflite).
-FLAVOURS = {"none": "float32", "float16": "float16", "dynamic": "dynamic", "int8": "int8"}
-QUANTIZATIONS = tuple(FLAVOURS)
+# TFLite flavours, as file names (model_<flavour>.tflite), flags and the report name them.
+FLAVOURS = ("float32", "float16", "dynamic", "int8")
 
 
 def _without_mixed_precision(config):
@@ -57,10 +57,10 @@ def input_signature(model, batch_size=None):
     ]
 
 
-def to_saved_model(model, path, batch_size=None):
+def to_saved_model(model, path, batch_size=None, output_name="logits"):
     """Writes `model` as a SavedModel whose `serving_default` signature takes the
     model's raw inputs by name (`pixels`: 0-255 for vision models) and returns
-    `{"logits": ...}`.
+    `{output_name: ...}`.
 
     The signature calls the model with `training=False` explicitly: `model.export()`
     calls it without, and a layer whose `call()` defaults to `training=True`
@@ -72,6 +72,7 @@ def to_saved_model(model, path, batch_size=None):
         model: a `keras.Model`; mixed-precision models are exported in float32.
         path: the SavedModel folder to write (atomically: renamed into place when complete).
         batch_size: a fixed batch size, or None for any.
+        output_name: the signature's output name (the task's: `logits` for classifiers).
 
     Returns:
         `path` as a `pathlib.Path`.
@@ -79,7 +80,7 @@ def to_saved_model(model, path, batch_size=None):
     model = float32_model(model)
 
     def serve(*inputs):
-        return {"logits": model(inputs[0] if len(inputs) == 1 else list(inputs), training=False)}
+        return {output_name: model(inputs[0] if len(inputs) == 1 else list(inputs), training=False)}
 
     archive = keras.export.ExportArchive()
     archive.track(model)
@@ -98,14 +99,14 @@ def _calibration_batches(representative_data):
     return batches
 
 
-def _converter(saved_model, quantize, representative_data):
+def _converter(saved_model, flavour, representative_data):
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    if quantize != "none":
+    if flavour != "float32":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if quantize == "float16":
+    if flavour == "float16":
         converter.target_spec.supported_types = [tf.float16]
-    if quantize == "int8":
+    if flavour == "int8":
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.representative_dataset = _calibration_batches(representative_data)
         # Raw 0-255 pixels map onto int8 with scale 1 and zero point -128 (a
@@ -117,9 +118,9 @@ def _converter(saved_model, quantize, representative_data):
     return converter
 
 
-def _convert(saved_model, quantize, representative_data, name):
+def _convert(saved_model, flavour, representative_data, name):
     try:
-        return _converter(saved_model, quantize, representative_data).convert()
+        return _converter(saved_model, flavour, representative_data).convert()
     except ConverterError as error:
         needs = sorted({e.operator.name for e in error.errors if e.operator.name})
         if not needs:
@@ -131,7 +132,7 @@ def _convert(saved_model, quantize, representative_data, name):
         ) from None
 
 
-def to_tflite(model, path, quantize="none", representative_data=None, metadata=None):
+def to_tflite(model, path, flavour="float32", representative_data=None, metadata=None):
     """Converts `model` to a TFLite file with builtin operators only, and writes its sidecar.
 
     Args:
@@ -139,10 +140,10 @@ def to_tflite(model, path, quantize="none", representative_data=None, metadata=N
             runs; static shapes keep every op delegable), or the folder of a
             SavedModel from `to_saved_model`, converted as it is.
         path: the `.tflite` file to write; the sidecar is the same name with `.json`.
-        quantize: `"none"` (float32), `"float16"` (float16 weights), `"dynamic"`
+        flavour: `"float32"`, `"float16"` (float16 weights), `"dynamic"`
             (int8 weights, float activations) or `"int8"` (full integer: int8
             weights and activations, int8 inputs for float inputs, int8 logits).
-        representative_data: for `"int8"`: an iterable of a few hundred raw
+        representative_data: for `"int8"`: a list of a few hundred raw
             training inputs, one example each without batch dimension (a tuple
             per example for several inputs). They go through the model's own
             preprocessing, exactly as in training.
@@ -153,13 +154,13 @@ def to_tflite(model, path, quantize="none", representative_data=None, metadata=N
         (`real = scale * (quantized - zero_point)`), operators, versions.
 
     Raises:
-        ZooError: bad `quantize`, int8 without data, or operators that are not builtin.
+        ZooError: bad `flavour`, int8 without data, or operators that are not builtin.
     """
-    if quantize not in FLAVOURS:
-        raise ZooError(f"Unknown quantize={quantize!r}: use one of {', '.join(QUANTIZATIONS)}.")
-    if quantize == "int8" and representative_data is None:
+    if flavour not in FLAVOURS:
+        raise ZooError(f"Unknown flavour={flavour!r}: use one of {', '.join(FLAVOURS)}.")
+    if flavour == "int8" and not representative_data:
         raise ZooError(
-            "quantize='int8' needs representative_data: a few hundred raw training "
+            "flavour='int8' needs representative_data: a few hundred raw training "
             "inputs to calibrate the activation ranges."
         )
     path = pathlib.Path(path)
@@ -167,15 +168,14 @@ def to_tflite(model, path, quantize="none", representative_data=None, metadata=N
         saved_model = model
         if isinstance(model, keras.Model):
             saved_model = to_saved_model(model, pathlib.Path(tmp) / "saved_model", batch_size=1)
-        tflite_model = _convert(saved_model, quantize, representative_data, path.name)
+        tflite_model = _convert(saved_model, flavour, representative_data, path.name)
     description = {
         "file": path.name,
-        "quantize": quantize,
+        "flavour": flavour,
         **(metadata or {}),
         **sidecar.describe_tflite(tflite_model),
         "operators": operators.check_builtin_operators(tflite_model, path.name),
-        "output_convention": sidecar.OUTPUT_CONVENTION,
-        "versions": sidecar.library_versions(),
+        "versions": library_versions(),
     }
     # Both files are complete before either is renamed into place.
     with atomic_path(sidecar.path_for(path)) as sidecar_tmp, atomic_path(path) as model_tmp:

@@ -1,30 +1,30 @@
-"""Classifies image files, or texts, with an exported TFLite model.
+"""Runs an exported TFLite model on image files or texts and prints its answers.
 
     python -m export.predict --model=runs/cnn_mnist_5k/export/model_int8.tflite digit.png
-    python -m export.predict --model=runs/textcnn_lines_reviews/export/model_int8.tflite "A gem." "Dull."
+    python -m export.predict --model=runs/textcnn_mr/export/model_int8.tflite "A gem." "Dull."
 
-Images (PNG, JPEG, BMP, GIF) are decoded and resized as the folder datasets
-are in training (`tf.io.decode_image`, bilinear `tf.image.resize`), to the
-model's input size and channels. For a text model (the sidecar's task is
-text_classification) each argument is one text, tokenized as in training.
+Images (PNG, JPEG, BMP, GIF) are decoded and resized as the folder datasets are in
+training (`tf.io.decode_image`, bilinear `tf.image.resize`), to the model's input
+size and channels. For a text model each argument is one text, tokenized as in training.
 """
 
-import sys
-
 import numpy as np
-import tensorflow as tf
-from absl import app, flags
+from absl import flags
 
-from export.predictor import TEXT_TASK, Predictor
+from export.predictor import Predictor
+from zoo.cli import run_cli
 from zoo.errors import ZooError
 
-flags.DEFINE_string("model", None, "An exported .tflite file (with its .json sidecar).")
-flags.DEFINE_integer("top_k", 3, "Labels to print per image or text.", lower_bound=1)
-FLAGS = flags.FLAGS
+
+def define_flags(flag_values):
+    flags.DEFINE_string("model", None, "An exported .tflite file (with its .json sidecar).", flag_values=flag_values)
+    flags.DEFINE_integer("top_k", 3, "Labels to print per input.", lower_bound=1, flag_values=flag_values)
 
 
 def load_image(path, input_shape):
     """Returns the image at `path` as float32 raw pixels of `input_shape` (height, width, channels)."""
+    import tensorflow as tf
+
     height, width, channels = input_shape
     try:
         image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
@@ -36,34 +36,21 @@ def load_image(path, input_shape):
     return np.asarray(image)
 
 
-def main(argv):
-    if not FLAGS.model or len(argv) < 2:
+def main(flag_values, args):
+    if not flag_values.model or not args:
         raise ZooError("Usage: python -m export.predict --model=FILE.tflite IMAGE|TEXT [IMAGE|TEXT ...]")
-    predictor = Predictor(FLAGS.model)
-    if predictor.task == TEXT_TASK:
-        inputs = argv[1:]
-    else:
-        inputs = np.stack([load_image(path, predictor.input_shape) for path in argv[1:]])
-    for name, ranked in zip(argv[1:], predictor.predict(inputs, top_k=FLAGS.top_k)):
+    predictor = Predictor(flag_values.model)
+    if predictor.tokenizer:
+        inputs, options = args, {}
+    else:  # decoded files hold 0-255 pixels, even a dark image whose values all lie within 0-1
+        inputs, options = np.stack([load_image(path, predictor.input_shape) for path in args]), dict(allow_unit_range=True)
+    for name, ranked in zip(args, predictor.predict(inputs, top_k=flag_values.top_k, **options)):
         print(f"{name}: " + ", ".join(f"{label} {score:.3f}" for label, score in ranked))
 
 
-def _one_line_errors(argv):
-    # zoo_apps.flags.run refuses positional arguments; this CLI takes image paths or texts.
-    try:
-        main(argv)
-    except ZooError as error:
-        print(f"error: {error}", file=sys.stderr)
-        sys.exit(2)
-
-
-def _parse_flags(argv):
-    try:
-        return FLAGS(argv)
-    except flags.Error as error:
-        print(f"error: {error} (see --help)", file=sys.stderr)
-        sys.exit(2)
+def cli(argv=None):
+    return run_cli(main, define_flags, argv, doc=__doc__, program="python -m export.predict", positional=True)
 
 
 if __name__ == "__main__":
-    app.run(_one_line_errors, flags_parser=_parse_flags)
+    cli()

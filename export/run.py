@@ -5,127 +5,126 @@ import pathlib
 import tempfile
 import time
 
-import keras
-
-import zoo
 from export import convert, sidecar, verify
-from export.inputs import load_run_data
 from zoo.errors import ZooError
-from zoo.files import write_json
+from zoo.files import remove_stale_temporaries
+from zoo.registry import model_info
+from zoo.run_folder import RunFolder, load_keras_file
+from zoo.tasks import get_task
 
-FORMATS = ("saved_model", "tflite")
+FORMATS = ("saved_model", *convert.FLAVOURS)
 
 
-def _checked_choices(values, allowed, what):
+def checked_formats(values):
+    """`values` (names from FORMATS, or "all") as a tuple in FORMATS order; `ZooError` for others."""
     values = tuple(values)
-    unknown = [value for value in values if value not in allowed]
+    unknown = [value for value in values if value not in (*FORMATS, "all")]
     if unknown or not values:
-        raise ZooError(f"Unknown {what} {unknown or values}: use any of {', '.join(allowed)}.")
-    return values
+        raise ZooError(f"Unknown export formats {unknown or values}: use any of {', '.join(FORMATS)}, or all.")
+    return FORMATS if "all" in values else tuple(name for name in FORMATS if name in values)
 
 
-def _read_run(model_dir):
-    model_dir = pathlib.Path(model_dir)
-    missing = [name for name in ("model.keras", "config.json") if not (model_dir / name).is_file()]
-    if missing:
-        raise ZooError(
-            f"{model_dir} is not a finished zoo run (no {', '.join(missing)}): pass the "
-            "--model_dir of a run trained with `python -m zoo_apps.image_classify` or "
-            "`python -m zoo_apps.text_classify`."
-        )
-    config = json.loads((model_dir / "config.json").read_text())
-    model = keras.saving.load_model(model_dir / "model.keras", compile=False)
-    return model, config
+def _latency_notes():
+    return dict(
+        batch_size=1,
+        tflite=dict(
+            runs=verify.TFLITE_TIMING[0], warmup=verify.TFLITE_TIMING[1],
+            how="ai_edge_litert Interpreter, 1 thread, invoke()",
+        ),
+        keras=dict(runs=verify.KERAS_TIMING[0], warmup=verify.KERAS_TIMING[1], how="model(x) eager call"),
+    )
 
 
-def export_run(model_dir, formats=FORMATS, quantizations=convert.QUANTIZATIONS, data_dir=None):
+def _write_tflite_files(data, flavours, export_dir, metadata):
+    paths = []
+    with tempfile.TemporaryDirectory() as tmp:
+        batch_of_one = convert.to_saved_model(data.tflite_model, pathlib.Path(tmp) / "saved_model", batch_size=1)
+        for flavour in flavours:
+            path = export_dir / f"model_{flavour}.tflite"
+            entries = dict(metadata)
+            if flavour == "int8":
+                entries["calibration"] = dict(split="train", examples=len(data.calibration))
+            convert.to_tflite(
+                batch_of_one, path, flavour, metadata=entries,
+                representative_data=data.calibration if flavour == "int8" else None,
+            )
+            paths.append(path)
+    return paths
+
+
+def export_run(model_dir, formats=FORMATS, data_dir=None):
     """Exports, verifies and reports a finished training run.
 
-    Writes into `model_dir/export/`: `saved_model/`, `model_<flavour>.tflite`
-    with `model_<flavour>.json` sidecars (flavours float32, float16, dynamic,
-    int8), and `report.json`; prints the report as a table. For text models
-    the SavedModel takes raw strings and the TFLite files take token ids, with
-    the tokenizer in the sidecar (see `export.inputs`).
+    Writes into `model_dir/export/`: `saved_model/`, `model_<flavour>.tflite` with
+    `model_<flavour>.json` sidecars, and `report.json`, which describes every file
+    in `export/` (also those of an earlier export); prints the report as a table.
+    What the files take and return comes from the run's task (e.g. text models:
+    the SavedModel takes raw strings, TFLite token ids with the tokenizer in the sidecar).
 
     Args:
-        model_dir: a run folder from `zoo_apps.image_classify` or
-            `zoo_apps.text_classify` (model.keras, config.json).
-        formats: any of `"saved_model"`, `"tflite"`.
-        quantizations: TFLite flavours, any of `"none"`, `"float16"`, `"dynamic"`, `"int8"`.
+        model_dir: a finished run folder.
+        formats: any of `FORMATS` (`saved_model`, `float32`, `float16`, `dynamic`, `int8`), or `all`.
         data_dir: tfds data directory, for runs trained on a tfds dataset.
 
     Returns:
         The report dict also written to `report.json`.
     """
     start = time.perf_counter()
-    formats = _checked_choices(formats, FORMATS, "formats")
-    quantizations = _checked_choices(quantizations, convert.QUANTIZATIONS, "quantizations")
-    model_dir = pathlib.Path(model_dir)
-    model, config = _read_run(model_dir)
+    formats = checked_formats(formats)
+    folder = RunFolder(model_dir).require_finished()
+    config = folder.config()
     run = config["run"]
-    if "tflite" in formats and not zoo.model_info(run["model"])["exportable"]:
-        raise ZooError(f"{run['model']} is registered as not exportable to TFLite: pass --formats=saved_model.")
-    data = load_run_data(run, model, data_dir)
-    inputs, labels, calibration = data.test_inputs, data.test_labels, data.calibration
-    export_dir = model_dir / "export"
-    metadata = dict(model=run["model"], dataset=run["dataset"], **data.metadata)
+    task = get_task(run["task"])
+    flavours = [name for name in formats if name in convert.FLAVOURS]
+    if flavours and not model_info(run["model"])["exportable"]:
+        raise ZooError(f"{run['model']} is registered as not exportable to TFLite: pass --export=saved_model.")
+    model = load_keras_file(folder.model_path)
+    data = task.export_data(config, model, data_dir)
+    export_dir = folder.export_dir
+    remove_stale_temporaries(export_dir)
+    metadata = dict(model=run["model"], dataset=run["dataset"], output_description=task.output_description)
+    metadata.update(data.metadata)
 
-    reference = verify.keras_logits(model, inputs)
-    rows = [dict(
-        file="model.keras", format="keras", size_bytes=verify.size_bytes(model_dir / "model.keras"),
-        accuracy=float((reference.argmax(1) == labels).mean()),
-        latency_ms=verify.keras_latency_ms(model, inputs[:1]),
-    )]
+    reference = verify.keras_outputs(model, data.inputs)
+    keras_row = dict(
+        file="model.keras", format="keras", size_bytes=verify.size_bytes(folder.model_path),
+        **task.compare(reference, data.labels, reference),
+        latency_ms=verify.keras_latency_ms(model, data.inputs[:1]),
+    )
     if "saved_model" in formats:
-        saved_model = convert.to_saved_model(model, export_dir / "saved_model")
+        convert.to_saved_model(model, export_dir / "saved_model", output_name=task.output_name)
+    _write_tflite_files(data, flavours, export_dir, metadata)
+    rows = [keras_row]
+    if (export_dir / "saved_model").is_dir():
+        outputs = verify.saved_model_outputs(export_dir / "saved_model", data.inputs)
         rows.append(dict(
-            file="saved_model", format="saved_model", size_bytes=verify.size_bytes(saved_model),
-            **verify.compare(verify.saved_model_logits(saved_model, inputs), labels, reference),
+            file="saved_model", format="saved_model", size_bytes=verify.size_bytes(export_dir / "saved_model"),
+            **task.compare(outputs, data.labels, reference),
         ))
-    tflite_paths = []
-    with tempfile.TemporaryDirectory() as tmp:
-        batch_of_one = convert.to_saved_model(
-            data.tflite_model, pathlib.Path(tmp) / "saved_model", batch_size=1
-        )
-        for quantize in quantizations if "tflite" in formats else ():
-            path = export_dir / f"model_{convert.FLAVOURS[quantize]}.tflite"
-            entries = dict(metadata)
-            if quantize == "int8":
-                entries["calibration"] = dict(split="train", examples=len(calibration))
-            convert.to_tflite(
-                batch_of_one, path, quantize, metadata=entries,
-                representative_data=calibration if quantize == "int8" else None,
-            )
-            tflite_paths.append(path)
-    for path in tflite_paths:
-        row = verify.verify_tflite(path, inputs, labels, reference)
-        rows.append(row)
-        description = sidecar.read(path)
-        description["accuracy"] = dict(
-            split="test", examples=len(labels), tflite=row["accuracy"], keras=rows[0]["accuracy"],
-            top1_agreement_with_keras=row["top1_agreement"],
-        )
-        sidecar.write(path, description)
+    for flavour in convert.FLAVOURS:  # every file in export/, also from earlier exports
+        path = export_dir / f"model_{flavour}.tflite"
+        if path.is_file():
+            rows.append(_verified_tflite_row(task, path, data, reference, keras_row))
 
     report = dict(
-        model_dir=str(model_dir), model=run["model"], dataset=run["dataset"], task=metadata["task"],
-        test_examples=len(labels), calibration_examples=len(calibration),
-        latency=dict(
-            batch_size=1,
-            tflite=dict(
-                runs=verify.TFLITE_TIMING[0], warmup=verify.TFLITE_TIMING[1],
-                how="ai_edge_litert Interpreter, 1 thread, invoke() (texts: on token ids)",
-            ),
-            keras=dict(
-                runs=verify.KERAS_TIMING[0], warmup=verify.KERAS_TIMING[1],
-                how="model(x) eager call (texts: tokenization included)",
-            ),
-        ),
-        files=rows, summary=verify.summary(rows),
+        model_dir=str(folder.path), model=run["model"], dataset=run["dataset"], task=task.name,
+        test_examples=len(data.labels), calibration_examples=len(data.calibration),
+        latency=_latency_notes(), files=rows, summary=verify.summary(rows, task.report_columns[0]),
         export_seconds=round(time.perf_counter() - start, 2),
     )
-    write_json(export_dir / "report.json", report)
-    print(f"Export of {model_dir} ({run['model']} on {run['dataset']}, {len(labels)} test examples):")
-    print(verify.format_table(rows))
+    folder.write_report(report)
+    print(f"Export of {folder.path} ({run['model']} on {run['dataset']}, {len(data.labels)} test examples):")
+    print(verify.format_table(rows, task.report_columns))
     print(f"{json.dumps(report['summary'])}; {report['export_seconds']} s; wrote {export_dir}")
     return report
+
+
+def _verified_tflite_row(task, path, data, reference, keras_row):
+    row = verify.verify_tflite(task, path, data.inputs, data.labels, reference)
+    description = sidecar.read(path)
+    description["verification"] = dict(
+        split="test", examples=len(data.labels), keras=keras_row.get("accuracy"),
+        **{key: row[key] for key in ("accuracy", "top1_agreement", "max_abs_diff") if key in row},
+    )
+    sidecar.write(path, description)
+    return row

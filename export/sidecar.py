@@ -6,7 +6,6 @@ TensorFlow 2.21 (protobuf >= 6.31) cannot use; a JSON file of the same name
 works with any runtime and any language.
 """
 
-import importlib.metadata
 import json
 import pathlib
 
@@ -15,8 +14,6 @@ from ai_edge_litert.interpreter import Interpreter
 
 from zoo.errors import ZooError
 from zoo.files import write_json
-
-OUTPUT_CONVENTION = "logits: one score per label, apply softmax for probabilities"
 
 
 def path_for(model_path):
@@ -42,13 +39,6 @@ def describe_tflite(tflite_model):
         inputs=[_tensor(*item) for item in signature.get_input_details().items()],
         outputs=[_tensor(*item) for item in signature.get_output_details().items()],
     )
-
-
-def library_versions():
-    """Versions of the libraries that wrote and verified the files."""
-    from zoo_apps.experiment import library_versions as training_versions
-
-    return dict(training_versions(), ai_edge_litert=importlib.metadata.version("ai-edge-litert"))
 
 
 def write(model_path, sidecar):

@@ -44,15 +44,16 @@ def latency_ms(call, timing):
     return dict(median=float(np.median(times)), p90=float(np.percentile(times, 90)))
 
 
-def keras_logits(model, inputs):
+def keras_outputs(model, inputs):
+    """The model's outputs on `inputs`, in batches."""
     return np.concatenate([
         np.asarray(model(inputs[start : start + BATCH_SIZE], training=False))
         for start in range(0, len(inputs), BATCH_SIZE)
     ])
 
 
-def saved_model_logits(path, inputs):
-    """Logits from a SavedModel's `serving_default` signature."""
+def saved_model_outputs(path, inputs):
+    """Outputs of a SavedModel's `serving_default` signature."""
     signature = tf.saved_model.load(str(path)).signatures["serving_default"]
     (input_name,) = signature.structured_input_signature[1]
     (output_name,) = signature.structured_outputs
@@ -80,55 +81,53 @@ def keras_latency_ms(model, batch):
     return latency_ms(lambda: model(batch, training=False), KERAS_TIMING)
 
 
-def compare(logits, labels, reference_logits):
-    """Accuracy, top-1 agreement and max absolute difference against reference logits."""
-    predictions = logits.argmax(axis=1)
-    return dict(
-        accuracy=float((predictions == labels).mean()),
-        top1_agreement=float((predictions == reference_logits.argmax(axis=1)).mean()),
-        max_abs_diff=float(np.abs(logits - reference_logits).max()),
-    )
-
-
-def verify_tflite(path, inputs, labels, reference_logits):
+def verify_tflite(task, path, inputs, labels, reference):
     """One TFLite file's row of the report; `inputs` are raw (pixels, or texts that
     `Predictor` tokenizes as a phone does)."""
     predictor = Predictor(path)
     row = dict(file=pathlib.Path(path).name, format="tflite", size_bytes=size_bytes(path))
-    row.update(compare(predictor.logits(inputs), labels, reference_logits))
+    row.update(task.compare(predictor.outputs(inputs), labels, reference))
     row["latency_ms"] = tflite_latency_ms(path, predictor.model_inputs(inputs[:1]))
     row["operators"] = operator_names(pathlib.Path(path).read_bytes())
     return row
 
 
-def summary(rows):
-    """The issue's target ratios, from the rows present."""
+def summary(rows, quality):
+    """Size and latency ratios of the files against float32 and Keras, and the quality change of int8.
+
+    Args:
+        rows: the report's rows.
+        quality: the task's headline quality key in the rows (e.g. "accuracy").
+    """
     by_file = {row["file"]: row for row in rows}
     keras, float32, int8 = (by_file.get(name) for name in ("model.keras", "model_float32.tflite", "model_int8.tflite"))
     ratios = {}
     if float32 and int8:
         ratios["int8_size_vs_float32"] = int8["size_bytes"] / float32["size_bytes"]
         ratios["int8_latency_vs_float32"] = int8["latency_ms"]["median"] / float32["latency_ms"]["median"]
-    if keras and int8:
-        ratios["int8_accuracy_minus_keras_points"] = 100 * (int8["accuracy"] - keras["accuracy"])
+    if keras and int8 and quality in int8:
+        ratios[f"int8_{quality}_minus_keras"] = int8[quality] - keras[quality]
     if keras and float32:
         ratios["keras_latency_vs_float32_tflite"] = keras["latency_ms"]["median"] / float32["latency_ms"]["median"]
     return {name: round(value, 4) for name, value in ratios.items()}
 
 
-def format_table(rows):
-    """The report's rows as a text table."""
-    header = f"{'file':<22}{'size KB':>10}{'accuracy':>10}{'agree':>8}{'max|diff|':>11}{'median ms':>11}{'p90 ms':>9}"
+def _cell(value, width):
+    if value is None:
+        return f"{'-':>{width}}"
+    return f"{value:>{width}.2e}" if abs(value) and (abs(value) < 1e-3 or abs(value) >= 1e4) else f"{value:>{width}.4f}"
+
+
+def format_table(rows, columns):
+    """The report's rows as a text table with the task's quality `columns`."""
+    width = max(10, *(len(name) + 2 for name in columns))
+    header = f"{'file':<22}{'size KB':>10}" + "".join(f"{name:>{width}}" for name in columns)
+    header += f"{'median ms':>11}{'p90 ms':>9}"
     lines = [header, "-" * len(header)]
     for row in rows:
         latency = row.get("latency_ms")
-        cells = [
-            f"{row['file']:<22}",
-            f"{row['size_bytes'] / 1024:>10,.1f}",
-            f"{row['accuracy']:>10.4f}",
-            f"{row['top1_agreement']:>8.4f}" if "top1_agreement" in row else f"{'-':>8}",
-            f"{row['max_abs_diff']:>11.2e}" if "max_abs_diff" in row else f"{'-':>11}",
-            f"{latency['median']:>11.3f}{latency['p90']:>9.3f}" if latency else f"{'-':>11}{'-':>9}",
-        ]
+        cells = [f"{row['file']:<22}", f"{row['size_bytes'] / 1024:>10,.1f}"]
+        cells += [_cell(row.get(name), width) for name in columns]
+        cells.append(f"{latency['median']:>11.3f}{latency['p90']:>9.3f}" if latency else f"{'-':>11}{'-':>9}")
         lines.append("".join(cells))
     return "\n".join(lines)

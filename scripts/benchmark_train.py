@@ -92,7 +92,7 @@ def main(argv):
                   lr_schedule="constant", batch_size=FLAGS.batch_size)
     images, labels = (np.stack(a) for a in zip(*splits.train.as_numpy_iterator()))
     one_hot = keras.utils.to_categorical(labels, splits.num_classes)
-    pipeline, _ = trainer.training_pipelines(splits, recipe, seed=0)
+    pipeline, _ = zoo.get_task("image_classification").training_pipelines(splits, recipe, seed=0)
 
     fits = {
         "zoo pipeline": lambda model, **kw: model.fit(pipeline, shuffle=False, verbose=0, **kw),

@@ -20,13 +20,13 @@ import time
 from absl import flags
 
 import export
-from export.verify import KERAS_TIMING, TFLITE_TIMING
 import zoo
+from export.verify import KERAS_TIMING, TFLITE_TIMING
+from zoo.cli import run_main
 from zoo.datasets import load_image_dataset
 from zoo.files import atomic_path, write_json, write_text
 from zoo.pretrained import list_pretrained, pretrained_info, weights_path
-from zoo_apps import trainer
-from zoo_apps.flags import run
+from zoo.tasks.classification import predict_logits
 
 flags.DEFINE_list("entries", None, "Entries to benchmark; default all in the manifest.")
 flags.DEFINE_string("manifest", None, "Another manifest.json; default the package's.")
@@ -57,7 +57,7 @@ COLUMNS = (
 
 def full_mnist_accuracy(model):
     splits = load_image_dataset("mnist", data_dir=FLAGS.data_dir)
-    logits, labels = trainer.predict_logits(model, splits.test)
+    logits, labels = predict_logits(model, splits.test)
     return float((logits.argmax(1) == labels).mean())
 
 
@@ -72,11 +72,12 @@ def benchmark(name, output_dir):
     with atomic_path(run_dir / "model.keras") as tmp:
         model.save(tmp)
     write_json(run_dir / "config.json", dict(
-        run=dict(model=entry["model"], dataset=entry["dataset"], seed=entry["seed"], image_size=None,
-                 recipe=entry["recipe"]),
+        run=dict(model=entry["model"], task="image_classification", dataset=entry["dataset"],
+                 seed=entry["seed"], options={}, recipe=entry["recipe"]),
         input_shape=entry["input"]["shape"], class_names=entry["class_names"],
     ))
-    report = export.export_run(run_dir, formats=("tflite",), quantizations=("none", "float16", "int8"))
+    write_json(run_dir / "metrics.json", dict(model=entry["model"], dataset=entry["dataset"]))
+    report = export.export_run(run_dir, formats=("float32", "float16", "int8"))
     files = {row["file"]: row for row in report["files"]}
     keras_row, float32, float16, int8 = (
         files[f] for f in ("model.keras", "model_float32.tflite", "model_float16.tflite", "model_int8.tflite")
@@ -129,4 +130,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    run(main)
+    run_main(main)

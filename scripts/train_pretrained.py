@@ -22,12 +22,12 @@ import keras
 from absl import flags, logging
 
 import zoo
+from zoo.card import write_model_card
+from zoo.cli import run_main
 from zoo.datasets import load_image_dataset
 from zoo.pretrained import manifest
 from zoo.pretrained.weights_file import SUFFIX, save_float16_weights
-from zoo_apps import trainer
-from zoo_apps.flags import run
-from zoo_apps.model_card import write_model_card
+from zoo.tasks.classification import predict_logits
 
 # (model, dataset) per entry; the first entry of each model is its default.
 ENTRIES = (
@@ -57,7 +57,7 @@ def training_command(model, dataset):
 def test_accuracy(model, dataset):
     """Accuracy of `model` on the test split the entry's run was evaluated on."""
     splits = load_image_dataset(dataset, seed=FLAGS.seed)
-    logits, labels = trainer.predict_logits(model, splits.test)
+    logits, labels = predict_logits(model, splits.test)
     return float((logits.argmax(1) == labels).mean())
 
 
@@ -102,4 +102,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    run(main)
+    run_main(main)

@@ -3,8 +3,6 @@
 import json
 import pathlib
 import shutil
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -13,39 +11,12 @@ import tensorflow as tf
 
 import export
 import zoo
-from export import convert, verify
+from export import convert, predict, verify
+from export.__main__ import cli
+from helpers import assert_one_line_error, run
 from zoo.datasets import load_image_dataset
 
 FLAVOURS = ("float32", "float16", "dynamic", "int8")
-
-
-def run_module(module, *args):
-    return subprocess.run(
-        [sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=300
-    )
-
-
-def one_line_error(result):
-    """The `error: ...` line of a failed run; TF's start-up logging may precede it."""
-    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
-    assert result.returncode == 2 and len(errors) == 1, result.stderr
-    assert result.stderr.rstrip().endswith(errors[0]) and "Traceback" not in result.stderr
-    return errors[0]
-
-
-@pytest.fixture(scope="module")
-def exported_run(tmp_path_factory):
-    """A cnn trained for a few epochs on 8x8 digits, exported by `python -m export`."""
-    model_dir = tmp_path_factory.mktemp("run") / "cnn_digits"
-    trained = run_module(
-        "zoo_apps.image_classify", "--model=cnn", "--dataset=digits", "--epochs=6",
-        "--batch_size=32", "--learning_rate=0.003", "--noaugment", "--label_smoothing=0",
-        f"--model_dir={model_dir}",
-    )
-    assert trained.returncode == 0, trained.stderr[-3000:]
-    exported = run_module("export", f"--model_dir={model_dir}")
-    assert exported.returncode == 0, exported.stderr[-3000:]
-    return model_dir, exported.stdout
 
 
 @pytest.fixture(scope="module")
@@ -87,13 +58,14 @@ def test_export_writes_verified_files_and_report(exported_run):
         assert all(op.isupper() for op in row["operators"])
     assert set(report["summary"]) == {
         "int8_size_vs_float32", "int8_latency_vs_float32",
-        "int8_accuracy_minus_keras_points", "keras_latency_vs_float32_tflite",
+        "int8_accuracy_minus_keras", "keras_latency_vs_float32_tflite",
     }
     description = json.loads((export_dir / "model_int8.json").read_text())
     assert description["labels"] == list("0123456789")
     assert description["model"] == "cnn" and description["dataset"] == "digits"
     assert description["input_value_range"] == [0, 255]
-    assert description["accuracy"]["tflite"] == int8["accuracy"]
+    assert description["verification"]["accuracy"] == int8["accuracy"]
+    assert description["flavour"] == "int8" and description["task"] == "image_classification"
     assert description["calibration"] == dict(split="train", examples=300)
     assert {"tensorflow", "keras", "ai_edge_litert"} <= set(description["versions"])
 
@@ -136,8 +108,7 @@ def test_predict_cli_reads_png_and_jpeg_and_resizes(exported_run, confident_trai
     jpeg.write_bytes(tf.io.encode_jpeg(large.astype("uint8"), quality=100).numpy())
     files.append(jpeg)
     model = exported_run[0] / "export/model_int8.tflite"
-    result = run_module("export.predict", f"--model={model}", "--top_k=2", *map(str, files))
-    assert result.returncode == 0, result.stderr[-2000:]
+    result = run(predict.cli, f"--model={model}", "--top_k=2", *map(str, files))
     lines = result.stdout.strip().splitlines()
     assert [line.split(": ")[1].split()[0] for line in lines] == [str(label) for label in labels[:4]]
     assert all(len(line.split(", ")) == 2 for line in lines)
@@ -150,20 +121,32 @@ def test_bad_inputs_give_clear_errors(exported_run, tmp_path):
         predictor.predict(np.zeros((28, 28, 1)))
     with pytest.raises(zoo.ZooError, match=r"raw values in \[0, 255\]"):
         predictor.predict(np.full((8, 8, 1), 300.0))
-    with pytest.raises(zoo.ZooError, match="does not exist"):
+    with pytest.raises(zoo.ZooError, match="is missing: pass an exported .tflite file"):
         export.Predictor(tmp_path / "missing.tflite")
+    with pytest.raises(zoo.ZooError, match="is a folder: pass an exported .tflite file"):
+        export.Predictor(tmp_path)
+    for top_k in (0, -1, 1.5):
+        with pytest.raises(zoo.ZooError, match="top_k must be a positive int"):
+            predictor.predict(np.zeros((8, 8, 1)), top_k=top_k)
+    with pytest.raises(zoo.ZooError, match="NaN or infinite"):
+        predictor.predict(np.full((8, 8, 1), np.nan))
+    with pytest.raises(zoo.ZooError, match="every value is within 0-1: multiply by 255"):
+        predictor.predict(np.full((8, 8, 1), 0.5))
+    assert len(predictor.predict(np.full((8, 8, 1), 0.5), allow_unit_range=True)) == 1
+    with pytest.raises(zoo.ZooError, match="not text"):
+        predictor.predict(["a text"])
     lonely = tmp_path / "lonely.tflite"
     shutil.copy(export_dir / "model_int8.tflite", lonely)
     with pytest.raises(zoo.ZooError, match=r"lonely\.json is missing"):
         export.Predictor(lonely)
     with pytest.raises(zoo.ZooError, match="not a finished zoo run"):
         export.export_run(tmp_path)
-    with pytest.raises(zoo.ZooError, match=r"Unknown quantizations \['int4'\]"):
-        export.export_run(exported_run[0], quantizations=["int4"])
-    with pytest.raises(zoo.ZooError, match="Unknown quantize='int4'"):
-        export.to_tflite(export_dir / "saved_model", tmp_path / "m.tflite", quantize="int4")
+    with pytest.raises(zoo.ZooError, match=r"Unknown export formats \['int4'\]"):
+        export.export_run(exported_run[0], formats=["int4"])
+    with pytest.raises(zoo.ZooError, match="Unknown flavour='int4'"):
+        export.to_tflite(export_dir / "saved_model", tmp_path / "m.tflite", flavour="int4")
     with pytest.raises(zoo.ZooError, match="needs representative_data"):
-        export.to_tflite(export_dir / "saved_model", tmp_path / "m.tflite", quantize="int8")
+        export.to_tflite(export_dir / "saved_model", tmp_path / "m.tflite", flavour="int8")
 
 
 def test_truncated_tflite_is_a_one_line_error(exported_run, tmp_path):
@@ -175,17 +158,24 @@ def test_truncated_tflite_is_a_one_line_error(exported_run, tmp_path):
         export.Predictor(truncated)
     image = tmp_path / "digit.png"
     image.write_bytes(tf.io.encode_png(np.zeros((8, 8, 1), np.uint8)).numpy())
-    result = run_module("export.predict", f"--model={truncated}", str(image))
-    assert "not a valid TFLite file" in one_line_error(result)
+    assert_one_line_error(run(predict.cli, f"--model={truncated}", str(image), check=False), "not a valid TFLite file")
+    assert_one_line_error(run(predict.cli, f"--model={tmp_path}", str(image), check=False), "is a folder")
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 truncated", b"random bytes, not a model"])
+def test_corrupt_model_keras_is_a_one_line_error(exported_run, tmp_path, content):
+    for name in ("config.json", "metrics.json"):
+        shutil.copy(exported_run[0] / name, tmp_path / name)
+    (tmp_path / "model.keras").write_bytes(content)
+    result = run(cli, f"--model_dir={tmp_path}", check=False)
+    assert_one_line_error(result, "is not a Keras model file (empty, truncated or another format)")
+    with pytest.raises(zoo.ZooError, match="is not a Keras model file"):
+        zoo.create_model("cnn", pretrained=str(tmp_path))
 
 
 def test_export_cli_missing_model_dir_is_a_one_line_error(tmp_path):
-    result = run_module("export", f"--model_dir={tmp_path / 'nothing'}")
-    assert one_line_error(result) == (
-        f"error: {tmp_path / 'nothing'} is not a finished zoo run (no model.keras, config.json): "
-        "pass the --model_dir of a run trained with `python -m zoo_apps.image_classify` or "
-        "`python -m zoo_apps.text_classify`."
-    )
+    result = run(cli, f"--model_dir={tmp_path / 'nothing'}", check=False)
+    assert_one_line_error(result, f"{tmp_path / 'nothing'} is not a finished zoo run (no config.json, metrics.json")
 
 
 class MatrixInverse(keras.layers.Layer):
@@ -222,7 +212,7 @@ def test_mixed_precision_model_exports_in_float32(tmp_path):
     expected = convert.float32_model(model)(pixels)
     assert expected.dtype == "float32"
     np.testing.assert_allclose(
-        export.Predictor(tmp_path / "model.tflite").logits(pixels), expected, atol=1e-5
+        export.Predictor(tmp_path / "model.tflite").outputs(pixels), expected, atol=1e-5
     )
 
 
@@ -255,7 +245,7 @@ def test_interrupted_writes_leave_no_final_file(exported_run, tmp_path, monkeypa
 
     run_copy = tmp_path / "run"
     run_copy.mkdir()
-    for name in ("model.keras", "config.json"):
+    for name in ("model.keras", "config.json", "metrics.json"):
         shutil.copy(exported_run[0] / name, run_copy / name)
     def interrupt(*args):
         raise KeyboardInterrupt
@@ -263,6 +253,20 @@ def test_interrupted_writes_leave_no_final_file(exported_run, tmp_path, monkeypa
     with monkeypatch.context() as patch:
         patch.setattr(verify, "verify_tflite", interrupt)
         with pytest.raises(KeyboardInterrupt):
-            export.export_run(run_copy, formats=["tflite"], quantizations=["none"])
+            export.export_run(run_copy, formats=["float32"])
     written = {path.name for path in (run_copy / "export").iterdir()}
     assert written == {"model_float32.tflite", "model_float32.json"}  # no report.json
+
+
+def test_report_describes_every_file_and_stale_temporaries_go(exported_run, tmp_path):
+    run_copy = tmp_path / "run"
+    shutil.copytree(exported_run[0], run_copy)
+    stale = run_copy / "export" / ".tmp-999999999-saved_model"
+    stale.mkdir()
+    export.export_run(run_copy, formats=["int8"])
+    report = json.loads((run_copy / "export/report.json").read_text())
+    files = {row["file"] for row in report["files"]}
+    assert {f"model_{flavour}.tflite" for flavour in FLAVOURS} | {"saved_model", "model.keras"} <= files
+    assert not stale.exists()
+    card = (exported_run[0] / "MODEL_CARD.md").read_text()  # written by `python -m export`
+    assert "| `model_int8.tflite` |" in card and "median of 1,000 runs" in card and "{'runs'" not in card

@@ -3,8 +3,6 @@ tokenizer in the sidecar, Predictor and CLI on raw strings, the report, bert."""
 
 import json
 import shutil
-import subprocess
-import sys
 
 import keras
 import numpy as np
@@ -13,10 +11,15 @@ import tensorflow as tf
 
 import export
 import zoo
-from export import verify
-from export.inputs import load_run_data
-from test_text_classify import WORDS, run_main  # the app, in this process (fast)
-from zoo.text import Tokenizer, WordPieceTokenizer, keras_token_ids, tokenizer_from_config
+from export import predict, verify
+from helpers import WORDS, run
+from zoo.text import (
+    Tokenizer,
+    WordPieceTokenizer,
+    keras_token_ids,
+    tokenizer_from_config,
+)
+from zoo_apps import text_classify
 
 FLAVOURS = ("float32", "float16", "dynamic", "int8")
 FAST = ["--batch_size=16", "--sequence_length=16", "--max_tokens=200"]
@@ -63,8 +66,8 @@ def keras_top1(model_dir, texts):
 @pytest.fixture(scope="module")
 def textcnn_run(reviews, quick_latency, tmp_path_factory):
     model_dir = tmp_path_factory.mktemp("run") / "textcnn"
-    run_main(
-        "--model=textcnn", f"--dataset=lines:{reviews}", f"--model_dir={model_dir}",
+    run(
+        text_classify.main, "--model=textcnn", f"--dataset=lines:{reviews}", f"--model_dir={model_dir}",
         "--epochs=3", "--learning_rate=0.02", *FAST,
     )
     return model_dir, export.export_run(model_dir)
@@ -121,12 +124,9 @@ def test_predictor_on_strings_agrees_with_keras(textcnn_run, reviews, flavour, a
 
 def test_predict_cli_classifies_texts(textcnn_run):
     model = textcnn_run[0] / "export/model_int8.tflite"
-    result = subprocess.run(
-        [sys.executable, "-m", "export.predict", f"--model={model}", "--top_k=1",
-         "The film was superb, fun and long!", "a dull , awful film"],
-        capture_output=True, text=True, timeout=300,
+    result = run(
+        predict.cli, f"--model={model}", "--top_k=1", "The film was superb, fun and long!", "a dull , awful film"
     )
-    assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.strip().splitlines()
     assert [line.rsplit(": ", 1)[1].split()[0] for line in lines] == ["pos.txt", "neg.txt"]
 
@@ -138,6 +138,8 @@ def test_wrong_inputs_give_one_line_errors(textcnn_run, reviews, tmp_path):
         predictor.predict(np.zeros((8, 8, 1)))
     with pytest.raises(zoo.ZooError, match=r"classifies text.*Received: \[\]"):
         predictor.predict([])
+    with pytest.raises(zoo.ZooError, match=r"pass a str or a list of str \(decode bytes first"):
+        predictor.predict([b"good film"])
     image_model = tmp_path / "cnn.tflite"
     export.to_tflite(zoo.create_model("cnn", 2, (8, 8, 1)), image_model)
     with pytest.raises(zoo.ZooError, match=r"classifies images.*not text. Received: <U9 array"):
@@ -147,20 +149,20 @@ def test_wrong_inputs_give_one_line_errors(textcnn_run, reviews, tmp_path):
     grown = tmp_path / "grown"  # the data gained a class since training
     shutil.copytree(reviews, grown)
     (grown / "third.txt").write_text("a third class\n")
-    run = json.loads((model_dir / "config.json").read_text())["run"]
+    config = json.loads((model_dir / "config.json").read_text())
     model = keras.saving.load_model(model_dir / "model.keras")
     with pytest.raises(zoo.ZooError, match="has 3 classes but the model has 2 outputs"):
-        load_run_data(dict(run, dataset=f"lines:{grown}"), model)
+        zoo.get_task("text_classification").export_data(dict(config, run=dict(config["run"], dataset=f"lines:{grown}")), model)
 
 
 @pytest.fixture(scope="module")
 def bert_run(reviews, quick_latency, tmp_path_factory):
     model_dir = tmp_path_factory.mktemp("run") / "bert"
-    run_main(
-        "--model=bert", "--preset=bert_tiny", f"--dataset=lines:{reviews}",
+    run(
+        text_classify.main, "--model=bert", "--preset=bert_tiny", f"--dataset=lines:{reviews}",
         f"--model_dir={model_dir}", "--epochs=1", *FAST,
     )
-    return model_dir, export.export_run(model_dir, formats=["tflite"], quantizations=["none", "int8"])
+    return model_dir, export.export_run(model_dir, formats=["float32", "int8"])
 
 
 def test_bert_exports_with_its_wordpiece_tokenizer_in_the_sidecar(bert_run, reviews):
@@ -185,4 +187,4 @@ def test_bert_exports_with_its_wordpiece_tokenizer_in_the_sidecar(bert_run, revi
     np.testing.assert_array_equal(tokenizer_from_config(config)(texts), graph_ids)
     np.testing.assert_array_equal(keras_token_ids(model, texts), graph_ids)
     predictor = export.Predictor(model_dir / "export/model_float32.tflite")
-    np.testing.assert_allclose(predictor.logits(texts), model(tf.constant(texts)), atol=1e-4)
+    np.testing.assert_allclose(predictor.outputs(texts), model(tf.constant(texts)), atol=1e-4)

@@ -96,3 +96,57 @@ def test_batched_pipeline_shuffles_and_augments_reproducibly():
     dataset = batched(splits.train, 32, shuffle_seed=0, augment=True)
     epoch1, epoch2 = (next(iter(dataset))[0] for _ in range(2))
     assert not np.allclose(epoch1, epoch2)  # fresh order and augmentation every epoch
+
+
+def folder_of_pngs(root, classes=("cat", "dog"), count=10):
+    for value, name in enumerate(classes):
+        (root / name).mkdir(parents=True)
+        for i in range(count):
+            write_png(root / name / f"{i}.png", 10 + 100 * value)
+    return root
+
+
+def test_hidden_folders_are_ignored_and_an_empty_class_is_an_error(tmp_path):
+    root = folder_of_pngs(tmp_path / "data")
+    (root / ".ipynb_checkpoints").mkdir()
+    write_png(root / ".ipynb_checkpoints" / "0.png", 1)
+    write_png(root / "cat" / ".hidden.png", 1)
+    splits = load_image_dataset(f"folder:{root}")
+    assert splits.class_names == ["cat", "dog"]
+    assert sum(int(split.cardinality()) for split in (splits.train, splits.validation, splits.test)) == 20
+    (root / "bird").mkdir()
+    with pytest.raises(zoo.ZooError, match="bird' holds no image files"):
+        load_image_dataset(f"folder:{root}")
+
+
+@pytest.mark.parametrize("bad", ["truncated", "random", "symlink"])
+def test_undecodable_files_are_named_before_training_or_skipped(tmp_path, bad):
+    root = folder_of_pngs(tmp_path / "data")
+    good = (root / "cat" / "0.png").read_bytes()
+    target = root / "dog" / "broken.png"
+    if bad == "truncated":
+        target.write_bytes(good[: len(good) // 2])
+    elif bad == "random":
+        target.write_bytes(np.random.default_rng(0).bytes(200))
+    else:
+        target.symlink_to(tmp_path / "nowhere.png")
+    with pytest.raises(zoo.ZooError, match=r"1 image file\(s\) cannot be decoded: '.*broken.png'.*--skip_bad_files"):
+        load_image_dataset(f"folder:{root}")
+    splits = load_image_dataset(f"folder:{root}", skip_bad_files=True)
+    assert splits.notes == {"skipped_files": [str(target)]}
+    assert sum(int(split.cardinality()) for split in (splits.train, splits.validation, splits.test)) == 20
+
+
+def test_too_few_examples_to_split_is_an_error(tmp_path):
+    root = folder_of_pngs(tmp_path / "data", count=2)
+    with pytest.raises(zoo.ZooError, match="4 examples are too few to split 80/10/10"):
+        load_image_dataset(f"folder:{root}")
+
+
+def test_the_digest_changes_with_the_data(tmp_path):
+    root = folder_of_pngs(tmp_path / "data")
+    first = load_image_dataset(f"folder:{root}").digest
+    assert load_image_dataset(f"folder:{root}").digest == first
+    (root / "cat" / "0.png").unlink()
+    assert load_image_dataset(f"folder:{root}").digest != first
+    assert load_image_dataset("digits", seed=0).digest != load_image_dataset("digits", seed=1).digest

@@ -9,8 +9,6 @@ import logging
 import re
 import shutil
 import socket
-import subprocess
-import sys
 import threading
 
 import keras
@@ -19,12 +17,17 @@ import pytest
 import tensorflow as tf
 
 import zoo
+from helpers import assert_one_line_error, run
 from zoo.datasets import load_image_dataset
 from zoo.pretrained import manifest
-from zoo.pretrained.weights_file import SUFFIX, read_weights, save_float16_weights, sha256_of
-from zoo_apps import trainer
-
-from test_text_classify import run_main  # the text app, in this process (fast)
+from zoo.pretrained.weights_file import (
+    SUFFIX,
+    read_weights,
+    save_float16_weights,
+    sha256_of,
+)
+from zoo.tasks.classification import predict_logits
+from zoo_apps import image_classify, text_classify
 
 SHAPE = (8, 8, 1)
 FAST = ["--dataset=digits", "--epochs=1", "--batch_size=64"]
@@ -295,12 +298,10 @@ def test_bert_runs_are_refused_with_the_preset_to_use_instead(own_run, tmp_path)
 def test_image_app_fine_tunes_from_a_run_and_writes_a_card_with_its_export(own_run, tmp_path):
     # With a learning rate of 0 the fine-tuned run keeps the weights it started from.
     model_dir = tmp_path / "fine_tuned"
-    result = subprocess.run(
-        [sys.executable, "-m", "zoo_apps.image_classify", "--model=cnn", f"--pretrained={own_run}",
-         "--learning_rate=0", "--export=tflite_float32", f"--model_dir={model_dir}", *FAST],
-        capture_output=True, text=True, timeout=300,
+    run(
+        image_classify.main, "--model=cnn", f"--pretrained={own_run}", "--learning_rate=0", "--export=float32",
+        f"--model_dir={model_dir}", *FAST,
     )
-    assert result.returncode == 0, result.stderr[-3000:]
     assert_has_weights(keras.saving.load_model(model_dir / "model.keras"), variables_of(own_run / "model.keras"))
     assert json.loads((model_dir / "config.json").read_text())["run"]["pretrained"] == str(own_run)
     accuracy = json.loads((model_dir / "metrics.json").read_text())["test"]["accuracy"]
@@ -316,30 +317,37 @@ def test_text_app_fine_tunes_from_a_run_with_its_vocabulary(tmp_path):
         (tmp_path / "data" / f"{name}.txt").write_text(f"a {word} film\n" * 40)
     dataset = f"--dataset=lines:{tmp_path / 'data'}"
     common = ["--model=bag_of_embeddings", dataset, "--epochs=1", "--batch_size=16"]
-    with pytest.raises(zoo.ZooError, match="'bag_of_embeddings' has no pretrained weights"):
-        run_main(*common, "--pretrained=default", f"--model_dir={tmp_path}/a")
+    result = run(text_classify.main, *common, "--pretrained=default", f"--model_dir={tmp_path}/a", check=False)
+    assert_one_line_error(result, "'bag_of_embeddings' has no pretrained weights")
     assert not (tmp_path / "a").exists()
-    run_main(*common, "--sequence_length=4", "--learning_rate=0.05", f"--model_dir={tmp_path}/a")
-    run_main(*common, f"--pretrained={tmp_path}/a", "--learning_rate=0", f"--model_dir={tmp_path}/b")
+    run(text_classify.main, *common, "--sequence_length=4", "--learning_rate=0.05", f"--model_dir={tmp_path}/a")
+    run(text_classify.main, *common, f"--pretrained={tmp_path}/a", "--learning_rate=0", f"--model_dir={tmp_path}/b")
     texts = tf.constant(["a good film", "a bad film", "good"])
     first, second = (keras.saving.load_model(tmp_path / run / "model.keras") for run in "ab")
     np.testing.assert_array_equal(first.predict(texts, verbose=0), second.predict(texts, verbose=0))
     assert second.get_layer("vectorize").get_config()["output_sequence_length"] == 4
     card = (tmp_path / "b" / "MODEL_CARD.md").read_text()
-    assert "one file per class" in card and f"--pretrained={tmp_path}/a" in card
-    with pytest.raises(zoo.ZooError, match="holds a run with other settings .pretrained differ"):
-        run_main(*common, f"--pretrained={tmp_path}/b", "--learning_rate=0", f"--model_dir={tmp_path}/b")
+    assert "one UTF-8 file per class" in card and f"--pretrained={tmp_path}/a" in card
+    result = run(text_classify.main, *common, f"--pretrained={tmp_path}/b", "--learning_rate=0", f"--model_dir={tmp_path}/b", check=False)
+    assert_one_line_error(result, "holds a run with other settings (pretrained differ")
 
 
-def test_every_shipped_entry_loads_matches_its_hash_and_predicts_its_test_split():
-    for name in manifest.list_pretrained():  # none until scripts/train_pretrained.py has run
-        entry = manifest.pretrained_info(name)
-        weights_file = manifest.weights_dir() / entry["file"]
-        assert weights_file.stat().st_size == entry["size_bytes"] and sha256_of(weights_file) == entry["sha256"]
-        assert (manifest.MANIFEST_PATH.with_name("cards") / name / "MODEL_CARD.md").is_file()
-        model = zoo.load_pretrained(name)
-        splits = load_image_dataset(entry["dataset"], seed=entry["seed"])
-        logits, labels = trainer.predict_logits(model, splits.test)
-        assert len(labels) == entry["test_examples"], name
-        accuracy = float((logits.argmax(1) == labels).mean())
-        assert accuracy == pytest.approx(entry["test_accuracy_float16_weights"], abs=0.01), name
+SHIPPED = manifest.list_pretrained()
+
+
+def test_the_package_ships_pretrained_entries():
+    assert {"cnn_mnist_5k", "convnet_mnist_5k", "lenet5_mnist_5k", "resnet20_mnist_5k", "cnn_digits"} <= set(SHIPPED)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_every_shipped_entry_loads_matches_its_hash_and_predicts_its_test_split(name):
+    entry = manifest.pretrained_info(name)
+    weights_file = manifest.weights_dir() / entry["file"]
+    assert weights_file.stat().st_size == entry["size_bytes"] and sha256_of(weights_file) == entry["sha256"]
+    assert (manifest.MANIFEST_PATH.with_name("cards") / name / "MODEL_CARD.md").is_file()
+    model = zoo.load_pretrained(name)
+    splits = load_image_dataset(entry["dataset"], seed=entry["seed"])
+    logits, labels = predict_logits(model, splits.test)
+    assert len(labels) == entry["test_examples"], name
+    accuracy = float((logits.argmax(1) == labels).mean())
+    assert accuracy == pytest.approx(entry["test_accuracy_float16_weights"], abs=0.01), name

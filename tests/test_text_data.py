@@ -120,6 +120,6 @@ def test_bad_folders_are_refused(tmp_path):
         load_text_dataset(f"folder:{tmp_path}")
     (tmp_path / "neg").mkdir()
     (tmp_path / "neg" / "a.md").write_text("bad")
-    with pytest.raises(zoo.ZooError, match="neg' holds no .txt files"):
+    with pytest.raises(zoo.ZooError, match="neg' holds no text files"):
         load_text_dataset(f"folder:{tmp_path}")
 

@@ -40,6 +40,7 @@ TEST_KWARGS = {
     "bag_of_embeddings": dict(embedding_dim=8),
     "bert": dict(preset="bert_tiny"),
     "bilstm": dict(embedding_dim=8, units=4),
+    "nbsvm": dict(),
     "textcnn": dict(embedding_dim=8, filters=4),
     "transformer": dict(hidden_dim=8, intermediate_dim=16),
 }

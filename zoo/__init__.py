@@ -1,9 +1,13 @@
 """zoo: a Keras 3 model zoo. `zoo.create_model(name)` builds any registered model."""
 
-from zoo import text  # noqa: F401  (registers the text models)
-from zoo import vision  # noqa: F401  (registers the vision models)
+from zoo import (
+    text,  # noqa: F401  (registers the text models)
+    vision,  # noqa: F401  (registers the vision models)
+)
 from zoo.errors import ZooError  # noqa: F401
+from zoo.factory import create_model  # noqa: F401
 from zoo.pretrained import load_pretrained  # noqa: F401
-from zoo.registry import create_model, list_models, model_info, register_model  # noqa: F401
+from zoo.registry import list_models, model_info, register_model  # noqa: F401
+from zoo.tasks import get_task, list_tasks  # noqa: F401
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

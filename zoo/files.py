@@ -4,7 +4,10 @@ import contextlib
 import json
 import os
 import pathlib
+import re
 import shutil
+
+_TEMPORARY = re.compile(r"^\.(tmp|old)-(\d+)-")
 
 
 @contextlib.contextmanager
@@ -47,3 +50,24 @@ def write_text(path, text):
 def write_json(path, data):
     """Writes `data` as indented JSON to `path` atomically."""
     write_text(path, json.dumps(data, indent=2, default=str) + "\n")
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(folder):
+    """Deletes the `.tmp-<pid>-*` and `.old-<pid>-*` leftovers of writers that died (their pid is gone)."""
+    folder = pathlib.Path(folder)
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        match = _TEMPORARY.match(path.name)
+        if match and (int(match.group(2)) != os.getpid()) and not _alive(int(match.group(2))):
+            _remove(path)

@@ -1,29 +1,22 @@
-"""One training run in one folder: config, checkpoints, model, metrics, plots."""
+"""One training run in one folder: claim it, train with resume, evaluate, describe."""
 
-import json
+import contextlib
 import os
 import pathlib
-import platform
 
 import keras
 import numpy as np
 import tensorflow as tf
-from absl import logging
 
-import export
 import zoo
-from zoo.files import write_json, write_text
-from zoo_apps import distribute, model_card, report, trainer
+from export.run import export_run
+from zoo import plots
+from zoo.card import write_model_card
+from zoo.run_folder import RunFolder
+from zoo.versions import library_versions
+from zoo_apps import distribute, trainer
 
-
-def library_versions():
-    import sklearn
-
-    return dict(
-        zoo=zoo.__version__, tensorflow=tf.__version__, keras=keras.__version__,
-        numpy=np.__version__, scikit_learn=sklearn.__version__,
-        python=platform.python_version(),
-    )
+LOCK = "run.lock"
 
 
 def make_deterministic(seed):
@@ -32,101 +25,134 @@ def make_deterministic(seed):
     tf.config.experimental.enable_op_determinism()
 
 
-def default_model_dir(model, dataset):
-    """`runs/<model>_<dataset>`, with the dataset's `:` and `/` made `_`."""
-    return os.path.join("runs", f"{model}_{dataset.replace(':', '_').replace('/', '_')}")
-
-
 def weights_checksum(model):
     """A number that differs between workers whose weights are out of sync."""
     return float(sum(np.abs(w).sum(dtype=np.float64) for w in model.get_weights()))
 
 
-def prepare_model_dir(model_dir, config):
-    """Creates `model_dir` with config.json, or checks that it holds the same run.
+def claim_model_dir(path):
+    """Returns the `RunFolder` at `path` after checking, before anything is written, that a run can go there."""
+    path = pathlib.Path(path).expanduser()
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise zoo.ZooError(f"--model_dir {path} is not a folder ({existing} is a file): pass a folder path.")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise zoo.ZooError(f"--model_dir {path} cannot be written ({existing} is read-only): pass a writable folder.")
+    return RunFolder(path)
+
+
+def _pid_of(lock):
+    try:
+        return int(lock.read_text().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
+@contextlib.contextmanager
+def run_lock(folder):
+    """Holds `run.lock` in the run folder: a second process is refused, a dead one's lock is taken over."""
+    folder.path.mkdir(parents=True, exist_ok=True)
+    lock = folder.file(LOCK)
+    for _ in range(2):
+        try:
+            descriptor = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            pid = _pid_of(lock)
+            if pid and pid != os.getpid() and _alive(pid):
+                raise zoo.ZooError(
+                    f"{folder.path} is in use by another run (pid {pid}): wait for it, or pass another --model_dir."
+                ) from None
+            lock.unlink(missing_ok=True)  # left by a process that died
+    else:
+        raise zoo.ZooError(f"Cannot take {lock}: another run is starting there; try again.")
+    with os.fdopen(descriptor, "w") as f:
+        f.write(str(os.getpid()))
+    try:
+        yield folder
+    finally:
+        lock.unlink(missing_ok=True)
+
+
+def prepare_model_dir(folder, config):
+    """Writes config.json into a new run folder, or checks that the folder holds the same run.
 
     Returns True if the run there has already finished.
     """
-    model_dir = pathlib.Path(model_dir)
-    config_path = model_dir / "config.json"
-    if config_path.exists():
-        previous = json.loads(config_path.read_text()).get("run", {})
-        # A setting missing from an older config.json counts as unset (None).
-        changed = sorted(k for k in set(previous) | set(config["run"]) if previous.get(k) != config["run"].get(k))
+    if folder.exists():
+        previous, current = folder.config(), config
+        changed = sorted(
+            key for key in set(previous["run"]) | set(current["run"])
+            if previous["run"].get(key) != current["run"].get(key)
+        )
+        if previous.get("data", {}).get("digest") != current["data"]["digest"]:
+            changed.append("data (examples or their split)")
         if changed:
             raise zoo.ZooError(
-                f"{model_dir} holds a run with other settings ({', '.join(changed)} differ): "
+                f"{folder.path} holds a run with other settings ({', '.join(changed)} differ): "
                 "pass a new --model_dir, or delete that folder to start over."
             )
-        return (model_dir / "metrics.json").exists()
-    elif model_dir.exists() and any(model_dir.iterdir()):
-        raise zoo.ZooError(f"{model_dir} is not empty and holds no zoo run: pass a new --model_dir.")
-    write_json(config_path, config)
+        return folder.is_finished()
+    if any(p.name != LOCK for p in folder.path.iterdir()):
+        raise zoo.ZooError(f"{folder.path} is not empty and holds no zoo run: pass a new --model_dir.")
+    folder.write_config(config)
     return False
 
 
-def train_and_evaluate(model, splits, run, model_dir):
-    """Trains `model` on `splits` as `run` says, writing everything into `model_dir`.
+def train_and_evaluate(task, model, splits, run, folder):
+    """Trains `model` on `splits` as `run` says, writing everything into the `RunFolder` `folder`.
 
     Call it inside the strategy's scope. Under a multi-worker strategy every
     worker trains; only the chief writes files and evaluates.
 
-    Args:
-        model: an uncompiled `keras.Model` from raw inputs to logits.
-        splits: a `zoo.datasets.Splits`.
-        run: the run's settings (model, dataset, seed and recipe); a re-run with
-            the same settings resumes, with others it is refused.
-        model_dir: the run's folder.
-
     Returns:
-        The metrics dict also written to `metrics.json`.
+        The metrics dict also written to `metrics.json` (None on other workers).
     """
     config = dict(
         run=run, input_shape=list(splits.input_shape), class_names=splits.class_names,
-        strategy=distribute.describe(tf.distribute.get_strategy()),
+        data=dict(digest=splits.digest, **splits.notes), strategy=distribute.describe(tf.distribute.get_strategy()),
         versions=library_versions(),
     )
     chief = distribute.is_chief()
-    metrics_path = pathlib.Path(model_dir) / "metrics.json"
-    if prepare_model_dir(model_dir, config) if chief else metrics_path.exists():
-        logging.info("The run in %s has finished already; its results stand.", model_dir)
-        return json.loads(metrics_path.read_text())
-    if chief:
-        write_text(os.path.join(model_dir, "labels.txt"), "\n".join(splits.class_names) + "\n")
-
-    timing = trainer.fit(model, splits, run["recipe"], model_dir, run["seed"], chief)
-    trainer.save(model.save, os.path.join(model_dir, "model.keras"), chief)
-    logging.info("final weights checksum %.6f", weights_checksum(model))
-    if not chief:
-        return None
-
-    test_logits, test_labels = trainer.predict_logits(model, splits.test)
-    val_logits, val_labels = trainer.predict_logits(model, splits.validation)
-    metrics = dict(
-        model=run["model"], dataset=run["dataset"],
-        test=report.classification_metrics(test_logits, test_labels, splits.class_names),
-        validation_accuracy=float((val_logits.argmax(1) == val_labels).mean()),
-        num_parameters=int(model.count_params()),
-        **timing,
-    )
-    history = report.read_history(os.path.join(model_dir, "history.csv"))
-    report.plot_history(history, os.path.join(model_dir, "training_curves.png"))
-    report.plot_confusion_matrix(
-        test_logits, test_labels, splits.class_names,
-        os.path.join(model_dir, "confusion_matrix.png"),
-    )
-    write_json(os.path.join(model_dir, "metrics.json"), metrics)
-    model_card.write_model_card(model_dir)
-    logging.info(
-        "test accuracy %.4f, macro-F1 %.4f; wrote %s",
-        metrics["test"]["accuracy"], metrics["test"]["macro_f1"], model_dir,
-    )
+    with run_lock(folder) if chief else contextlib.nullcontext():
+        if prepare_model_dir(folder, config) if chief else folder.is_finished():
+            print(f"The run in {folder.path} has finished already; its results stand.")
+            return folder.metrics()
+        if chief and splits.class_names:
+            folder.write_labels(splits.class_names)
+        timing = trainer.fit(task, model, splits, run["recipe"], folder, run["seed"], chief)
+        trainer.save(model.save, folder.model_path, chief)
+        if not chief:
+            return None
+        metrics, outputs = task.evaluate(model, splits)
+        history = folder.history()
+        plots.plot_history(history, folder.file("training_curves.png"), task.history_metrics)
+        figures = [("training_curves.png", "Training curves")] + task.write_plots(folder, outputs)
+        metrics = dict(
+            model=run["model"], dataset=run["dataset"], **metrics,
+            num_parameters=int(model.count_params()), **timing, plots=figures,
+        )
+        folder.write_metrics(metrics)
+        write_model_card(folder.path)
+    print(f"{task.headline(metrics)}; wrote {folder.path}")
     return metrics
 
 
-def export_and_describe(model_dir, formats, quantizations, data_dir=None):
-    """On the chief: exports the finished run in `model_dir` with `export.export_run`, then
-    rewrites its MODEL_CARD.md with the export's sizes and latencies."""
+def export_and_describe(folder, formats, data_dir=None):
+    """On the chief: exports the finished run with `export.export_run`, then rewrites its MODEL_CARD.md."""
     if distribute.is_chief():
-        export.export_run(model_dir, formats=formats, quantizations=quantizations, data_dir=data_dir)
-        model_card.write_model_card(model_dir)
+        with run_lock(folder):
+            export_run(folder.path, formats=formats, data_dir=data_dir)
+            write_model_card(folder.path)
+
+

@@ -9,8 +9,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import datasets
+from zoo.errors import ZooError
 from zoo.files import atomic_path
+from zoo.run_folder import CHECKPOINTS, HISTORY, LOGS
 
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
@@ -74,48 +75,63 @@ def make_optimizer(recipe, steps_per_epoch):
     return optimizer
 
 
-def training_pipelines(splits, recipe, seed):
-    """Returns batched (train, validation) datasets with one-hot labels.
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stops training at the first NaN or infinite loss, before anything saves the broken weights."""
 
-    `batch_size` is global: under a multi-worker strategy each batch is split
-    across the workers (sharded by data, not by file).
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(float(loss)):
+            lr = keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
+            raise ZooError(
+                f"Training diverged: the loss became {float(loss)} in epoch {self.epoch + 1}, batch {batch + 1} "
+                f"(learning rate {float(lr):.3g}). Nothing was saved from that epoch: try a lower "
+                "--learning_rate, or --optimizer=adamw, in a new --model_dir."
+            )
+
+
+class Progress(keras.callbacks.Callback):
+    """Prints one line per epoch: epoch k of n, its metrics, the time spent and the time left."""
+
+    def __init__(self, epochs):
+        super().__init__()
+        self.epochs = epochs
+
+    def on_train_begin(self, logs=None):
+        self.start, self.first_epoch = time.perf_counter(), None
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.first_epoch = epoch if self.first_epoch is None else self.first_epoch
+        elapsed = time.perf_counter() - self.start
+        left = elapsed / (epoch + 1 - self.first_epoch) * (self.epochs - epoch - 1)
+        shown = ", ".join(f"{name} {value:.4f}" for name, value in (logs or {}).items() if name != "learning_rate")
+        print(f"epoch {epoch + 1}/{self.epochs}: {shown}; {elapsed:.0f} s, about {left:.0f} s left", flush=True)
+
+
+def fit(task, model, splits, recipe, folder, seed, chief=True):
+    """Compiles (as `task` says) and trains `model` in place, resuming from the run's checkpoints.
+
+    Call it inside the strategy's scope. Only the `chief` writes to the run folder.
+    `batch_size` is global: under a multi-worker strategy each batch is split across
+    the workers (sharded by data, not by file).
+    Returns a dict with the epochs run by this call and the training time.
     """
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    one_hot = lambda x, y: (x, tf.one_hot(y, splits.num_classes))  # noqa: E731
-    train = datasets.batched(
-        splits.train, recipe["batch_size"], shuffle_seed=seed,
-        augment=recipe["augment"], flip=splits.augment_flip,
-    )
-    validation = datasets.batched(splits.validation, recipe["batch_size"])
-    return (train.map(one_hot).with_options(options),
-            validation.map(one_hot).with_options(options))
-
-
-def fit(model, splits, recipe, model_dir, seed, chief=True):
-    """Trains `model` in place, resuming from `model_dir/checkpoints` if present.
-
-    Call it inside the strategy's scope. Only the `chief` writes to `model_dir`.
-    Returns a dict with the epochs run by this call and the training time.
-    """
-    train, validation = training_pipelines(splits, recipe, seed)
-    model.compile(
-        optimizer=make_optimizer(recipe, int(train.cardinality())),
-        loss=keras.losses.CategoricalCrossentropy(
-            from_logits=True, label_smoothing=recipe["label_smoothing"]
-        ),
-        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
-    )
-    callbacks = [AtomicBackupAndRestore(os.path.join(model_dir, "checkpoints"), chief)]
+    train, validation = (dataset.with_options(options) for dataset in task.training_pipelines(splits, recipe, seed))
+    task.compile(model, recipe, lambda: make_optimizer(recipe, int(train.cardinality())))
+    callbacks = [StopOnNonFiniteLoss(), AtomicBackupAndRestore(str(folder.file(CHECKPOINTS)), chief)]
     if chief:
         callbacks += [
-            keras.callbacks.CSVLogger(os.path.join(model_dir, "history.csv"), append=True),
-            keras.callbacks.TensorBoard(os.path.join(model_dir, "logs")),
+            keras.callbacks.CSVLogger(str(folder.file(HISTORY)), append=True),
+            keras.callbacks.TensorBoard(str(folder.file(LOGS))),
+            Progress(recipe["epochs"]),
         ]
     start = time.perf_counter()
     history = model.fit(
-        train, validation_data=validation, epochs=recipe["epochs"],
-        callbacks=callbacks, shuffle=False, verbose=2 if chief else 0,
+        train, validation_data=validation, epochs=recipe["epochs"], callbacks=callbacks, shuffle=False, verbose=0
     )
     seconds = time.perf_counter() - start
     epochs_run = len(history.epoch)
@@ -123,14 +139,5 @@ def fit(model, splits, recipe, model_dir, seed, chief=True):
         epochs_run=epochs_run,
         resumed_from_epoch=recipe["epochs"] - epochs_run,
         training_seconds=round(seconds, 2),
-        examples_per_second=round(epochs_run * int(splits.train.cardinality()) / seconds, 1),
+        examples_per_second=round(epochs_run * int(splits.train.cardinality()) / seconds, 1) if epochs_run else None,
     )
-
-
-def predict_logits(model, dataset, batch_size=256):
-    """Returns `(logits, labels)` as numpy arrays for an unbatched split."""
-    logits, labels = [], []
-    for x, y in dataset.batch(batch_size):
-        logits.append(np.asarray(model(x, training=False)))
-        labels.append(y.numpy())
-    return np.concatenate(logits), np.concatenate(labels)

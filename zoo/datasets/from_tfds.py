@@ -41,3 +41,11 @@ def as_datasets(name, builder, split_names, **kwargs):
             f"machine with internet run `tfds build {name} --data_dir=DIR`, copy DIR "
             "here and pass --data_dir=DIR."
         ) from None
+
+
+def digest(name, builder):
+    """Identifies a prepared tfds dataset: its name, version and split sizes."""
+    from zoo.datasets.splits import digest_of
+
+    sizes = [f"{split}:{info.num_examples}" for split, info in sorted(builder.info.splits.items())]
+    return digest_of([[name, str(builder.info.version)], sizes, []])

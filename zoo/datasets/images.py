@@ -3,13 +3,15 @@ any tfds dataset, and folders of images.
 """
 
 import importlib.resources
+import os
 import pathlib
 
 import numpy as np
 import tensorflow as tf
 
 from zoo.datasets import from_tfds
-from zoo.datasets.splits import Splits, shuffled_split_indices, split_arrays
+from zoo.datasets.folders import class_files
+from zoo.datasets.splits import Splits, digest_of, shuffled_split_indices, split_arrays
 from zoo.errors import ZooError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
@@ -21,7 +23,7 @@ def _mnist_5k(seed, **unused):
     path = importlib.resources.files("zoo.datasets") / "data/mnist_5k.npz"
     with path.open("rb") as f, np.load(f) as data:
         images, labels = data["images"][..., None], data["labels"]
-    return split_arrays(images, labels, seed), DIGIT_NAMES, (28, 28, 1), False
+    return split_arrays(images, labels, seed), DIGIT_NAMES, (28, 28, 1), False, {}
 
 
 def _digits(seed, **unused):
@@ -30,47 +32,61 @@ def _digits(seed, **unused):
 
     digits = load_digits()
     images = np.round(digits.images * (255 / 16)).astype(np.uint8)[..., None]
-    return split_arrays(images, digits.target, seed), DIGIT_NAMES, (8, 8, 1), False
+    return split_arrays(images, digits.target, seed), DIGIT_NAMES, (8, 8, 1), False, {}
 
 
-def _folder(path, seed, image_size=None, **unused):
-    """One sub-folder per class; images resized to `image_size` (default: the first one's)."""
-    root = pathlib.Path(path)
-    if not root.is_dir():
-        raise ZooError(f"Image folder {str(root)!r} does not exist or is not a folder.")
-    class_dirs = sorted(d for d in root.iterdir() if d.is_dir())
-    files, labels = [], []
-    for label, class_dir in enumerate(class_dirs):
-        images = sorted(
-            str(f) for f in class_dir.iterdir() if f.suffix.lower() in IMAGE_EXTENSIONS
-        )
-        files += images
-        labels += [label] * len(images)
-    if len(set(labels)) < 2:
+def _decoded_or_none(file):
+    try:
+        return tf.io.decode_image(tf.io.read_file(file), expand_animations=False)
+    except (tf.errors.OpError, ValueError):
+        return None
+
+
+def _checked_images(files, labels, skip_bad_files):
+    """Decodes every file once, before training; returns the good files, labels, bad files and first image."""
+    good, good_labels, bad, first = [], [], [], None
+    for file, label in zip(files, labels):
+        image = _decoded_or_none(file)
+        if image is None or 0 in image.shape:
+            bad.append(file)
+            continue
+        first = image if first is None else first
+        good.append(file)
+        good_labels.append(label)
+    if bad and not skip_bad_files:
+        shown = ", ".join(repr(f) for f in bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
         raise ZooError(
-            f"Image folder {str(root)!r} needs at least two sub-folders of images "
-            f"(one per class, {'/'.join(IMAGE_EXTENSIONS)})."
+            f"{len(bad)} image file(s) cannot be decoded: {shown}. Fix or delete them, or pass "
+            "--skip_bad_files to train without them."
         )
-    first = tf.io.decode_image(tf.io.read_file(files[0]), expand_animations=False)
+    return good, good_labels, bad, first
+
+
+def _folder(path, seed, image_size=None, skip_bad_files=False, **unused):
+    """One sub-folder per class; images resized to `image_size` (default: the first one's).
+
+    Every file is decoded once up front: a file that cannot be read is an error
+    naming it (or, with `skip_bad_files`, left out and recorded in `notes`).
+    """
+    class_names, files, labels = class_files(pathlib.Path(path), IMAGE_EXTENSIONS, "image")
+    files, labels, bad, first = _checked_images(files, labels, skip_bad_files)
     channels = 1 if first.shape[-1] == 1 else 3
     height, width = image_size or first.shape[:2]
 
     def load(file, label):
-        image = tf.io.decode_image(
-            tf.io.read_file(file), channels=channels, expand_animations=False
-        )
+        image = tf.io.decode_image(tf.io.read_file(file), channels=channels, expand_animations=False)
         image = tf.image.resize(image, (height, width))
         return tf.ensure_shape(image, (height, width, channels)), label
 
     files, labels = np.array(files), np.array(labels, np.int64)
+    indices = shuffled_split_indices(len(files), seed)
     splits = [
-        tf.data.Dataset.from_tensor_slices((files[idx], labels[idx])).map(
-            load, num_parallel_calls=tf.data.AUTOTUNE
-        )
-        for idx in shuffled_split_indices(len(files), seed)
+        tf.data.Dataset.from_tensor_slices((files[idx], labels[idx])).map(load, num_parallel_calls=tf.data.AUTOTUNE)
+        for idx in indices
     ]
-    flip = channels == 3
-    return splits, [d.name for d in class_dirs], (height, width, channels), flip
+    identities = [[f"{files[i]}:{os.path.getsize(files[i])}:{labels[i]}" for i in idx] for idx in indices]
+    notes = dict(skipped_files=bad) if bad else {}
+    return (splits, digest_of(identities)), class_names, (height, width, channels), channels == 3, notes
 
 
 def _tfds(name, seed, data_dir=None, image_size=None, **unused):
@@ -91,10 +107,11 @@ def _tfds(name, seed, data_dir=None, image_size=None, **unused):
     datasets = from_tfds.as_datasets(name, builder, from_tfds.split_names(builder), as_supervised=True)
     datasets = [dataset.map(resize) for dataset in datasets]
     flip = image_shape[-1] == 3
-    return datasets, builder.info.features["label"].names, tuple(image_shape), flip
+    digest = from_tfds.digest(name, builder)
+    return (datasets, digest), builder.info.features["label"].names, tuple(image_shape), flip, {}
 
 
-def load_image_dataset(name, seed=0, data_dir=None, image_size=None):
+def load_image_dataset(name, seed=0, data_dir=None, image_size=None, skip_bad_files=False):
     """Returns the `Splits` of an image dataset with float32 raw (0-255) pixels.
 
     Args:
@@ -102,8 +119,15 @@ def load_image_dataset(name, seed=0, data_dir=None, image_size=None):
         seed: seed of the train/validation/test split where the data has none.
         data_dir: tfds data directory.
         image_size: `(height, width)` to resize folder or tfds images to.
+        skip_bad_files: leave out folder images that cannot be decoded (else an error names them).
     """
-    kwargs = dict(seed=seed, data_dir=data_dir, image_size=image_size)
+    if image_size and name in ("mnist_5k", "digits"):
+        raise ZooError(
+            f"{name} has a fixed image size; image_size resizes folder and tfds images only: drop it."
+        )
+    if image_size and (len(image_size) != 2 or min(image_size) < 1 or max(image_size) > 4096):
+        raise ZooError(f"image_size takes HEIGHT,WIDTH between 1 and 4096 pixels. Received: {image_size}")
+    kwargs = dict(seed=seed, data_dir=data_dir, image_size=image_size, skip_bad_files=skip_bad_files)
     if name == "mnist_5k":
         loaded = _mnist_5k(**kwargs)
     elif name == "digits":
@@ -112,7 +136,7 @@ def load_image_dataset(name, seed=0, data_dir=None, image_size=None):
         loaded = _folder(name.removeprefix("folder:"), **kwargs)
     else:
         loaded = _tfds(name, **kwargs)
-    (train, validation, test), class_names, input_shape, flip = loaded
+    ((train, validation, test), digest), class_names, input_shape, flip, notes = loaded
 
     def to_float(image, label):
         return tf.cast(image, tf.float32), label
@@ -125,4 +149,6 @@ def load_image_dataset(name, seed=0, data_dir=None, image_size=None):
         class_names=list(class_names),
         input_shape=tuple(input_shape),
         augment_flip=flip,
+        digest=digest,
+        notes=notes,
     )

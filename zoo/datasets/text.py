@@ -1,19 +1,33 @@
-"""Text-classification datasets: line files, folders of text files, any tfds text dataset.
+"""Text-classification datasets: embedded MR sentences, line files, folders of text files, tfds.
 
 Inputs are raw `tf.string` texts; the models tokenize them themselves.
 """
 
+import gzip
+import importlib.resources
 import pathlib
 
 import numpy as np
 import tensorflow as tf
 
 from zoo.datasets import from_tfds
-from zoo.datasets.splits import Splits, shuffled_split_indices, split_arrays
+from zoo.datasets.folders import class_files
+from zoo.datasets.splits import Splits, split_arrays
 from zoo.errors import ZooError
 
 # tfds datasets whose test split has no labels (-1): their validation split is our test.
 _UNLABELED_TEST_SPLIT = ("glue/", "super_glue/")
+
+
+def _mr(seed, **unused):
+    """The embedded MR sentence-polarity set (Pang and Lee 2005): 9,559 sentences, 2 classes."""
+    path = importlib.resources.files("zoo.datasets") / "data/mr.tsv.gz"
+    with path.open("rb") as f:
+        lines = gzip.decompress(f.read()).decode("utf-8").split("\n")  # not splitlines(): texts hold \x85
+    rows = [line.split("\t", 1) for line in lines if line]
+    class_names = sorted({label for label, _ in rows})
+    labels = np.array([class_names.index(label) for label, _ in rows])
+    return split_arrays(np.array([text for _, text in rows], dtype=object), labels, seed), class_names
 
 
 def _lines(path, seed, **unused):
@@ -53,34 +67,20 @@ def _lines(path, seed, **unused):
 
 
 def _folder(path, seed, **unused):
-    """One sub-folder per class, one `.txt` file per example (the convention of
-    `keras.utils.text_dataset_from_directory`)."""
-    root = pathlib.Path(path)
-    if not root.is_dir():
-        raise ZooError(f"Text folder {str(root)!r} does not exist or is not a folder.")
-    class_dirs = sorted(d for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
-    if len(class_dirs) < 2:
-        raise ZooError(
-            f"Text folder {str(root)!r} needs at least two sub-folders (one per class, "
-            f"one .txt file per example). Received: {[d.name for d in class_dirs]}"
-        )
-    files, labels = [], []
-    for label, class_dir in enumerate(class_dirs):
-        texts = sorted(str(f) for f in class_dir.iterdir() if f.suffix.lower() == ".txt")
-        if not texts:
-            raise ZooError(f"Class folder {str(class_dir)!r} holds no .txt files.")
-        files += texts
-        labels += [label] * len(texts)
-
-    def read(file, label):
-        return tf.io.read_file(file), label
-
-    files, labels = np.array(files), np.array(labels, np.int64)
-    splits = [
-        tf.data.Dataset.from_tensor_slices((files[idx], labels[idx])).map(read)
-        for idx in shuffled_split_indices(len(files), seed)
-    ]
-    return splits, [d.name for d in class_dirs]
+    """One sub-folder per class, one UTF-8 `.txt` file per example (the convention of
+    `keras.utils.text_dataset_from_directory`); every file is read and checked up front."""
+    class_names, files, labels = class_files(pathlib.Path(path), (".txt",), "text")
+    texts = []
+    for file in files:
+        try:
+            texts.append(pathlib.Path(file).read_text(encoding="utf-8"))
+        except UnicodeDecodeError:
+            raise ZooError(
+                f"{file!r} is not UTF-8 text: re-encode it, e.g. `iconv -f latin1 -t utf-8 FILE > FILE.utf8`."
+            ) from None
+        except OSError as error:
+            raise ZooError(f"Cannot read {file!r} ({error.strerror}): fix or delete it.") from None
+    return split_arrays(np.array(texts, dtype=object), np.array(labels), seed), class_names
 
 
 def _text_and_label_keys(name, info):
@@ -118,27 +118,29 @@ def _tfds(name, seed, data_dir=None, **unused):
         return example[text_key], tf.cast(example[label_key], tf.int64)
 
     datasets = [dataset.map(text_and_label) for dataset in datasets]
-    return datasets, builder.info.features[label_key].names
+    return (datasets, from_tfds.digest(name, builder)), builder.info.features[label_key].names
 
 
 def load_text_dataset(name, seed=0, data_dir=None):
     """Returns the `Splits` of a text dataset: unbatched `(tf.string text, int64 label)`.
 
     Args:
-        name: `lines:DIR` (one file per class, one example per line),
+        name: `mr` (embedded), `lines:DIR` (one file per class, one example per line),
             `folder:DIR` (one sub-folder per class, one .txt file per example),
             or a tfds text-classification dataset name.
         seed: seed of the 80/10/10 train/validation/test split where the data has none.
         data_dir: tfds data directory.
     """
     kwargs = dict(seed=seed, data_dir=data_dir)
-    if name.startswith("lines:"):
+    if name == "mr":
+        loaded = _mr(**kwargs)
+    elif name.startswith("lines:"):
         loaded = _lines(name.removeprefix("lines:"), **kwargs)
     elif name.startswith("folder:"):
         loaded = _folder(name.removeprefix("folder:"), **kwargs)
     else:
         loaded = _tfds(name, **kwargs)
-    (train, validation, test), class_names = loaded
+    ((train, validation, test), digest), class_names = loaded
     return Splits(
         name=name,
         train=train,
@@ -148,4 +150,5 @@ def load_text_dataset(name, seed=0, data_dir=None):
         input_shape=(),
         task="text_classification",
         augment_flip=False,
+        digest=digest,
     )

@@ -5,21 +5,17 @@ path, so a manifest entry and a user's own `model.keras` load the same way, and
 a new class count keeps every weight except the `logits` head.
 """
 
-import json
 import logging
 import pathlib
-
-import keras
 
 from zoo.errors import ZooError
 from zoo.pretrained import download, manifest
 from zoo.pretrained.weights_file import model_weights, read_weights
-from zoo.registry import create_model, model_info
+from zoo.registry import build_model, model_info
+from zoo.run_folder import RunFolder, load_keras_file
 from zoo.text import vectorization
 
 HEAD = "logits"
-# Models whose runs `create_model(pretrained=<run>)` cannot rebuild.
-NOT_FROM_RUNS = ("bert",)
 log = logging.getLogger(__name__)
 
 
@@ -111,12 +107,12 @@ def _is_name(value):
 
 def _text_options(trained, model_name, path):
     """The builder arguments a text run's weights fit: its vocabulary, `max_tokens` and `sequence_length`."""
-    if model_name in NOT_FROM_RUNS:
+    if not model_info(model_name)["from_runs"]:
         raise ZooError(
             f"{path} is a {model_name} run: {model_name} cannot start from a run's weights (its tokenizer "
             "is not rebuilt here). Start it from a keras-hub preset instead (preset=DIR, --preset=DIR)."
         )
-    if model_info(model_name)["task"] != "text_classification":
+    if "vectorize" not in [layer.name for layer in trained.layers]:
         return {}
     vectorize = vectorization.vectorizer_of(trained)
     config = vectorize.get_config()
@@ -134,18 +130,16 @@ def _read_user_run(path):
         raise ZooError(
             f"{model_file} does not exist: pass a run's --model_dir (holding model.keras) or a .keras file."
         )
-    model = keras.saving.load_model(model_file, compile=False)
-    config = model_file.with_name("config.json")
-    if config.is_file():
-        return model, json.loads(config.read_text())["run"]["model"]
-    return model, model.name
+    model = load_keras_file(model_file)
+    folder = RunFolder(model_file.parent)
+    return model, folder.run()["model"] if folder.exists() else model.name
 
 
 def _build_with_weights(
     model_name, weights, origin, trained_classes, trained_shape, num_classes, input_shape, kwargs
 ):
     num_classes = num_classes or trained_classes
-    model = create_model(
+    model = build_model(
         model_name, num_classes=num_classes, input_shape=input_shape or trained_shape, **kwargs
     )
     fresh_head = num_classes != trained_classes

@@ -12,6 +12,7 @@ import pathlib
 from zoo.errors import ZooError
 from zoo.files import write_json
 from zoo.pretrained.weights_file import sha256_of
+from zoo.run_folder import RunFolder
 
 FORMAT_VERSION = 1
 MANIFEST_PATH = pathlib.Path(__file__).with_name("manifest.json")
@@ -86,9 +87,8 @@ def entry_from_run(model_dir, weights_file, default, training_command):
         default: whether it is its model's default entry.
         training_command: the command that reproduces the run.
     """
-    model_dir, weights_file = pathlib.Path(model_dir), pathlib.Path(weights_file)
-    config = json.loads((model_dir / "config.json").read_text())
-    metrics = json.loads((model_dir / "metrics.json").read_text())
+    folder, weights_file = RunFolder(model_dir).require_finished(), pathlib.Path(weights_file)
+    config, metrics = folder.config(), folder.metrics()
     run = config["run"]
     return dict(
         model=run["model"],

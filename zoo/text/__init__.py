@@ -2,10 +2,12 @@
 
 Each takes raw strings and returns class logits; `token_id_model(model)` is the
 part that runs on phones, fed by `tokenizer_of(model)` (the same tokenization in
-Python: `Tokenizer`, or `WordPieceTokenizer` for `bert`).
+Python: `Tokenizer`, or `WordPieceTokenizer` for `bert`). `nbsvm` needs builder
+arguments from the training split: `fit_nbsvm_inputs`.
 """
 
-from zoo.text import bag_of_embeddings, bert, bilstm, textcnn, transformer  # noqa: F401
+from zoo.text import bag_of_embeddings, bert, bilstm, nbsvm, textcnn, transformer  # noqa: F401
+from zoo.text.nbsvm import fit_nbsvm_inputs  # noqa: F401
 from zoo.text.tokenizer import (  # noqa: F401
     Tokenizer,
     WordPieceTokenizer,

@@ -79,6 +79,7 @@ def _tokenizer_and_backbone(preset, vocabulary, max_tokens, sequence_length):
     task="text_classification",
     input_shape=(),
     recipe=_RECIPE,
+    from_runs=False,
     paper="Devlin et al. 2019, 'BERT: Pre-training of Deep Bidirectional Transformers "
     "for Language Understanding'; sizes from Turc et al. 2019",
 )

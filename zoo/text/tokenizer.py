@@ -9,8 +9,10 @@ whose `TextVectorization` rules are:
 1. lower-case A-Z only (other characters are kept as they are);
 2. put a space on each side of every ASCII punctuation mark in `PUNCTUATION`;
 3. split on runs of ASCII whitespace (space, \\t, \\n, \\v, \\f, \\r) only;
-4. look each token up in `vocabulary` (id = index; 0 is padding, 1 out of vocabulary);
-5. keep the first `sequence_length` ids, pad with 0 to `sequence_length`.
+4. with `ngrams` = n > 1 (`nbsvm`), the tokens become all the words, then all
+   pairs of consecutive words joined by one space, ..., then all n-word runs;
+5. look each token up in `vocabulary` (id = index; 0 is padding, 1 out of vocabulary);
+6. keep the first `sequence_length` ids, pad with 0 to `sequence_length`.
 """
 
 import re
@@ -48,9 +50,10 @@ class Tokenizer:
         vocabulary: all ids' tokens, as `TextVectorization.get_vocabulary()`
             returns them (index 0 is "", index 1 is "[UNK]").
         sequence_length: ids per text.
+        ngrams: 1 for words, n for all 1- to n-grams (`TextVectorization(ngrams=n)`).
     """
 
-    def __init__(self, vocabulary, sequence_length):
+    def __init__(self, vocabulary, sequence_length, ngrams=1):
         if list(vocabulary[:2]) != ["", "[UNK]"]:
             raise ZooError(
                 "The vocabulary must start with the padding and OOV tokens ['', '[UNK]']. "
@@ -58,13 +61,17 @@ class Tokenizer:
             )
         self.vocabulary = [str(token) for token in vocabulary]
         self.sequence_length = int(sequence_length)
+        if isinstance(ngrams, bool) or not isinstance(ngrams, int) or ngrams < 1:
+            raise ZooError(f"ngrams must be a positive int (1 for words). Received: ngrams={ngrams!r}")
+        self.ngrams = ngrams
         self._ids = {token: i for i, token in enumerate(self.vocabulary) if i >= 2}
 
     @classmethod
     def from_model(cls, model):
         """The tokenizer of a zoo text model (its `vectorize` layer)."""
         vectorizer = vectorization.vectorizer_of(model)
-        return cls(vectorizer.get_vocabulary(), vectorizer.get_config()["output_sequence_length"])
+        config = vectorizer.get_config()
+        return cls(vectorizer.get_vocabulary(), config["output_sequence_length"], config["ngrams"] or 1)
 
     @classmethod
     def from_config(cls, config):
@@ -75,7 +82,7 @@ class Tokenizer:
                 f"split={config.get('split')!r}; this zoo implements "
                 f"standardize={vectorization.STANDARDIZE!r}, split='whitespace'."
             )
-        return cls(config["vocabulary"], config["sequence_length"])
+        return cls(config["vocabulary"], config["sequence_length"], config.get("ngrams", 1))
 
     def config(self):
         """The tokenization rules and vocabulary as a JSON-serializable dict."""
@@ -86,6 +93,8 @@ class Tokenizer:
             punctuation=vectorization.PUNCTUATION,
             split="whitespace",
             whitespace=" \t\n\v\f\r",
+            ngrams=self.ngrams,
+            ngram_order="all 1-grams, then all 2-grams (words joined by one space), ..., up to ngrams",
             padding_id=vectorization.PADDING_ID,
             oov_id=vectorization.OOV_ID,
             sequence_length=self.sequence_length,
@@ -97,12 +106,20 @@ class Tokenizer:
         text = _PUNCTUATION.sub(r" \1 ", text.translate(_ASCII_LOWER))
         return [token for token in _ASCII_WHITESPACE.split(text) if token]
 
+    def ngrams_of(self, tokens):
+        """All 1-grams of `tokens`, then all 2-grams, ..., up to `ngrams`-grams."""
+        return [
+            " ".join(tokens[start : start + width])
+            for width in range(1, self.ngrams + 1)
+            for start in range(len(tokens) - width + 1)
+        ]
+
     def __call__(self, texts):
         """Returns int32 ids of shape `(len(texts), sequence_length)`."""
         texts = _strings(texts)
         ids = np.full((len(texts), self.sequence_length), vectorization.PADDING_ID, np.int32)
         for row, text in enumerate(texts):
-            tokens = self.tokens(text)[: self.sequence_length]
+            tokens = self.ngrams_of(self.tokens(text))[: self.sequence_length]
             ids[row, : len(tokens)] = [self._ids.get(t, vectorization.OOV_ID) for t in tokens]
         return ids
 
@@ -193,7 +210,7 @@ class WordPieceTokenizer:
 
 def tokenizer_of(model):
     """The Python tokenizer of a zoo text model: `WordPieceTokenizer` for `bert`,
-    `Tokenizer` (its `vectorize` layer) for the others."""
+    `Tokenizer` (its `vectorize` layer, with its `ngrams`) for the others."""
     if _preprocessor(model) is not None:
         return WordPieceTokenizer.from_model(model)
     return Tokenizer.from_model(model)

@@ -44,13 +44,18 @@ def lower_and_split_punctuation(texts):
     )
 
 
-def make_vectorizer(sequence_length, max_tokens=None, vocabulary=None, name="vectorize"):
+def make_vectorizer(sequence_length, max_tokens=None, vocabulary=None, name="vectorize", ngrams=None):
     """Returns the `TextVectorization` layer: standardize, split on whitespace,
-    look up (0 = padding, 1 = out of vocabulary), pad or cut to `sequence_length`."""
+    look up (0 = padding, 1 = out of vocabulary), pad or cut to `sequence_length`.
+
+    With `ngrams=n`, the tokens looked up are all 1-grams of a text, then all its
+    2-grams (two tokens joined by a space), and so on up to n-grams.
+    """
     return keras.layers.TextVectorization(
         max_tokens=max_tokens,
         standardize=lower_and_split_punctuation,
         split="whitespace",
+        ngrams=ngrams,
         output_mode="int",
         output_sequence_length=sequence_length,
         vocabulary=vocabulary,
@@ -58,17 +63,18 @@ def make_vectorizer(sequence_length, max_tokens=None, vocabulary=None, name="vec
     )
 
 
-def build_vocabulary(texts, max_tokens=MAX_TOKENS):
+def build_vocabulary(texts, max_tokens=MAX_TOKENS, ngrams=None):
     """Returns the `max_tokens - 2` most frequent tokens of `texts`, most frequent first.
 
     Args:
         texts: a `tf.data.Dataset` of strings (e.g. the training split's texts),
             or a list of strings.
         max_tokens: vocabulary size including padding and out-of-vocabulary.
+        ngrams: None for words, or n for all 1- to n-grams (see `make_vectorizer`).
     """
     if isinstance(texts, tf.data.Dataset):
         texts = texts.batch(1024)
-    vectorizer = make_vectorizer(sequence_length=None, max_tokens=max_tokens)
+    vectorizer = make_vectorizer(sequence_length=None, max_tokens=max_tokens, ngrams=ngrams)
     vectorizer.adapt(texts)
     vocabulary = [str(token) for token in vectorizer.get_vocabulary(include_special_tokens=False)]
     if not vocabulary:
@@ -76,7 +82,7 @@ def build_vocabulary(texts, max_tokens=MAX_TOKENS):
     return vocabulary
 
 
-def text_classifier(name, token_classifier, vocabulary, max_tokens, sequence_length):
+def text_classifier(name, token_classifier, vocabulary, max_tokens, sequence_length, ngrams=None):
     """Wraps a token-id model `token_classifier` so that it takes raw strings.
 
     Args:
@@ -85,9 +91,10 @@ def text_classifier(name, token_classifier, vocabulary, max_tokens, sequence_len
         vocabulary: the tokens (from `build_vocabulary`), or None for a model
             that cannot tokenize until its `vectorize` layer is adapted.
         max_tokens, sequence_length: as given to the builder.
+        ngrams: None for words, or n for all 1- to n-grams (see `make_vectorizer`).
     """
     text = keras.Input(shape=(), dtype="string", name="text")
-    token_ids = make_vectorizer(sequence_length, max_tokens, vocabulary)(text)
+    token_ids = make_vectorizer(sequence_length, max_tokens, vocabulary, ngrams=ngrams)(text)
     return keras.Model(text, token_classifier(token_ids), name=name)
 
 

@@ -64,7 +64,7 @@ def _resnet(name, num_classes, input_shape, stage_filters, blocks_per_stage, sma
 
 @register_model(
     task="image_classification", input_shape=(32, 32, 3), recipe=_RESNET_RECIPE,
-    paper=_PAPER,
+    paper=_PAPER, min_input_size=8,
 )
 def resnet20(num_classes=10, input_shape=(32, 32, 3)):
     """ResNet-20 for CIFAR-sized images (0.27M parameters)."""
@@ -73,7 +73,7 @@ def resnet20(num_classes=10, input_shape=(32, 32, 3)):
 
 @register_model(
     task="image_classification", input_shape=(32, 32, 3), recipe=_RESNET_RECIPE,
-    paper=_PAPER,
+    paper=_PAPER, min_input_size=8,
 )
 def resnet56(num_classes=10, input_shape=(32, 32, 3)):
     """ResNet-56 for CIFAR-sized images (0.86M parameters)."""
@@ -82,7 +82,7 @@ def resnet56(num_classes=10, input_shape=(32, 32, 3)):
 
 @register_model(
     task="image_classification", input_shape=(224, 224, 3), recipe=_RESNET_RECIPE,
-    paper=_PAPER,
+    paper=_PAPER, min_input_size=8,
 )
 def resnet18(num_classes=10, input_shape=(224, 224, 3), small_stem=None):
     """ResNet-18; below 64 pixels it uses a 3x3 stride-1 stem, as is usual on CIFAR."""

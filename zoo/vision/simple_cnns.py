@@ -28,6 +28,7 @@ _SMALL_CNN_RECIPE = dict(
     input_shape=_DIGITS,
     recipe=_SMALL_CNN_RECIPE,
     paper="keras-io mnist_convnet / TensorFlow 'Deep MNIST for experts'",
+    min_input_size=4,
 )
 def cnn(num_classes=10, input_shape=_DIGITS):
     """The classic small MNIST network: Conv(32) -> MaxPool -> Dense(64) -> logits."""
@@ -45,6 +46,7 @@ def cnn(num_classes=10, input_shape=_DIGITS):
     input_shape=_DIGITS,
     recipe=_SMALL_CNN_RECIPE,
     paper="Chollet, keras-io 'Simple MNIST convnet' (2015)",
+    min_input_size=10,
 )
 def convnet(num_classes=10, input_shape=_DIGITS, dropout=0.5):
     """Two conv blocks, Conv(32) and Conv(64) with pooling, then Dense(128) -> logits."""
@@ -64,6 +66,7 @@ def convnet(num_classes=10, input_shape=_DIGITS, dropout=0.5):
     input_shape=_DIGITS,
     recipe=_SMALL_CNN_RECIPE,
     paper="LeCun et al. 1998, 'Gradient-based learning applied to document recognition'",
+    min_input_size=16,
 )
 def lenet5(num_classes=10, input_shape=_DIGITS):
     """LeNet-5 as in the CIFAR-10 tutorials: conv 6@5x5, conv 16@5x5, fc 120, 84."""

@@ -1,0 +1,56 @@
+"""What several test files share: running a program in this process, tiny datasets."""
+
+import contextlib
+import dataclasses
+import io
+
+import numpy as np
+
+WORDS = {
+    "pos": ["good", "great", "fun", "superb", "moving"],
+    "neg": ["bad", "dull", "awful", "boring", "weak"],
+}
+
+
+@dataclasses.dataclass
+class Result:
+    code: int  # 0, or the SystemExit status
+    stdout: str
+    stderr: str
+    value: object  # what main returned
+
+    @property
+    def error_lines(self):
+        return [line for line in self.stderr.splitlines() if line.startswith("error: ")]
+
+
+def run(main, *args, check=True):
+    """Runs a program's `main(argv)` (a zoo_apps app, `export.__main__.cli`, ...) in this process."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code, value = 0, None
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        try:
+            value = main(list(args))
+        except SystemExit as exit_:
+            code = exit_.code if isinstance(exit_.code, int) else 1
+    result = Result(code, stdout.getvalue(), stderr.getvalue(), value)
+    if check and code:
+        raise AssertionError(f"exit {code}: {result.stderr[-3000:]}")
+    return result
+
+
+def assert_one_line_error(result, message):
+    """Exit status 2 and exactly one `error:` line, containing `message`, and no traceback."""
+    assert result.code == 2, result
+    assert len(result.error_lines) == 1 and message in result.error_lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def write_reviews(root, examples=100, seed=0):
+    """Two line files of short "reviews" told apart by their sentiment words; returns `root`."""
+    rng = np.random.default_rng(seed)
+    root.mkdir(parents=True, exist_ok=True)
+    for name, words in WORDS.items():
+        lines = [f"The film was {rng.choice(words)} , {rng.choice(words)} and long !" for _ in range(examples)]
+        (root / f"{name}.txt").write_text("\n".join(lines) + "\n")
+    return root

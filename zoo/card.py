@@ -1,0 +1,165 @@
+"""MODEL_CARD.md for a training run: what the model is, its data, recipe, metrics and limits.
+
+Mitchell et al. 2019, "Model Cards for Model Reporting". Everything comes from the
+run folder (config.json, metrics.json, plots and, once exported, export/report.json)
+and from the run's task, so the card never disagrees with them.
+"""
+
+import pathlib
+import shutil
+
+from zoo import registry
+from zoo.files import atomic_path, write_text
+from zoo.run_folder import CARD, RunFolder
+from zoo.tasks import get_task
+
+
+def command(run):
+    """The app command that reproduces the run: its options, and recipe values that differ from the registry."""
+    info = registry.model_info(run["model"])
+    parts = [f"python -m zoo_apps.{get_task(run['task']).app}", f"--model={run['model']}"]
+    parts += [f"--dataset={run['dataset']}", f"--seed={run['seed']}"]
+    for name, value in run["options"].items():
+        if value is not None:
+            parts.append(f"--{name}={','.join(map(str, value)) if isinstance(value, (list, tuple)) else value}")
+    if run.get("pretrained"):
+        parts.append(f"--pretrained={'default' if run['pretrained'] is True else run['pretrained']}")
+    if run.get("mixed_precision", "float32") != "float32":
+        parts.append("--mixed_precision")
+    for name, value in run["recipe"].items():
+        if info["recipe"].get(name) != value:
+            parts.append(f"--{name}" if value is True else f"--no{name}" if value is False else f"--{name}={value}")
+    return " ".join(parts)
+
+
+def _overview(config, metrics, task, entry):
+    run, info = config["run"], registry.model_info(config["run"]["model"])
+    classes = config.get("class_names") or []
+    shown = ", ".join(classes[:12]) + (", ..." if len(classes) > 12 else "")
+    rows = [
+        ("model", f"`{run['model']}`: {info['description'].rstrip('.')} ({metrics['num_parameters']:,} parameters)"),
+        ("reference", info["paper"]),
+        ("task", task.name.replace("_", " ") + (f", {len(classes)} classes: {shown}" if classes else "")),
+        ("input", task.input_description.format(shape=tuple(config["input_shape"] or ()))),
+        ("output", task.output_description),
+        ("dataset", f"`{run['dataset']}`"),
+        ("trained with", ", ".join(f"{k} {v}" for k, v in config.get("versions", {}).items())),
+    ]
+    if run.get("pretrained"):
+        start = (
+            f"the default pretrained entry of `{run['model']}`" if run["pretrained"] is True
+            else f"`{run['pretrained']}`"
+        )
+        rows.insert(-1, ("initialized from", f"{start} (`--pretrained`), then trained as below"))
+    if entry:
+        rows.append(("weights", f"`{entry['file']}` (float16), {entry['size_bytes']:,} bytes, sha256 `{entry['sha256']}`"))
+        if "test_accuracy_float16_weights" in entry:
+            rows.append((
+                "test accuracy of these weights",
+                f"{entry['test_accuracy_float16_weights']:.4f} (float32 run: {entry['test_accuracy']:.4f})",
+            ))
+    return ["| | |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
+
+
+def _usage(config, model_dir, entry):
+    model = config["run"]["model"]
+    weights = entry["name"] if entry else str(model_dir)
+    load = f'zoo.load_pretrained("{weights}")' if entry else f'keras.saving.load_model("{model_dir / "model.keras"}")'
+    shape = config["input_shape"]
+    inputs = f"images)  # float32 pixels 0-255, shape (batch, {', '.join(map(str, shape))})" if shape else "texts)"
+    lines = ["```python", "import keras, zoo", f"model = {load}", f"outputs = model({inputs}"]
+    if config.get("class_names"):
+        lines.append("probabilities = keras.ops.softmax(outputs)")
+    if registry.model_info(model)["from_runs"]:
+        lines += [
+            "# Fine-tuning on 5 classes of your own: the same backbone, a fresh head.",
+            f'model = zoo.create_model("{model}", pretrained="{weights}", num_classes=5)',
+        ]
+    return lines + ["```"]
+
+
+def _data(run, task):
+    entry = task.dataset_entry(run["dataset"])
+    if entry is None or entry.name == "NAME":
+        return (
+            f"The TensorFlow Datasets set `{run['dataset']}` (https://www.tensorflow.org/datasets/catalog/"
+            f"{run['dataset'].split('/')[0]}), prepared offline; its own validation and test splits where it "
+            "has them, else parts of its train split."
+        )
+    where = f" (`{run['dataset'].partition(':')[2]}`)" if ":" in run["dataset"] else ""
+    return f"`{run['dataset']}`{where}: {entry.description}."
+
+
+def _export(report):
+    if report is None:
+        return [
+            "Not exported: re-run the training command with `--export=all` (a finished run is not "
+            "trained again), or `python -m export --model_dir=DIR`."
+        ]
+    timing = report["latency"]
+    lines = [
+        f"`python -m export` on the test split ({report['test_examples']:,} examples); batch-1 latency, median "
+        f"of {timing['tflite']['runs']:,} runs for TFLite ({timing['tflite']['how']}) and of "
+        f"{timing['keras']['runs']} calls for Keras, on the machine that exported it:",
+        "",
+        "| file | size KB | accuracy | agreement with Keras | latency ms |",
+        "|---|---|---|---|---|",
+    ]
+    for row in report["files"]:
+        agreement = f"{row['top1_agreement']:.4f}" if "top1_agreement" in row else "-"
+        latency = f"{row['latency_ms']['median']:.3f}" if row.get("latency_ms") else "-"
+        quality = f"{row['accuracy']:.4f}" if "accuracy" in row else "-"
+        lines.append(f"| `{row['file']}` | {row['size_bytes'] / 1024:,.1f} | {quality} | {agreement} | {latency} |")
+    return lines
+
+
+def model_card_text(model_dir, entry=None):
+    """Returns the Markdown model card of the finished run in `model_dir`.
+
+    Args:
+        model_dir: a finished run folder.
+        entry: the manifest entry when the card describes shipped weights.
+    """
+    folder = RunFolder(model_dir)
+    folder.require_finished()
+    config, metrics, report = folder.config(), folder.metrics(), folder.report()
+    run = config["run"]
+    task = get_task(run["task"])
+    title = entry["name"] if entry else f"{run['model']} on {run['dataset']}"
+    timing = f"{metrics.get('training_seconds', '?')} s of training" + (
+        f", {metrics['examples_per_second']:,} examples/s" if metrics.get("examples_per_second") else ""
+    )
+    plots = [f"![{caption}]({name})" for name, caption in metrics.get("plots", []) if folder.file(name).is_file()]
+    sections = [
+        [f"# Model card: {title}", ""] + _overview(config, metrics, task, entry),
+        ["## Intended use", "", task.intended_use(config)],
+        ["## Use", ""] + _usage(config, folder.path, entry),
+        ["## Data", "", _data(run, task)],
+        ["## Training", "", f"`{command(run)}` ({timing}).", "", "| recipe | value |", "|---|---|"]
+        + [f"| {name} | {value} |" for name, value in run["recipe"].items()],
+        ["## Metrics", ""] + task.card_metrics(metrics) + ([""] + plots if plots else []),
+        ["## Export", ""] + _export(report),
+        ["## Limitations", ""] + task.card_limitations(config, metrics)
+        + ["- A research and teaching model, not validated for decisions about people."],
+    ]
+    return "\n\n".join("\n".join(section) for section in sections) + "\n"
+
+
+def write_model_card(model_dir, destination=None, entry=None):
+    """Writes MODEL_CARD.md for the run in `model_dir` (atomically) and returns its path.
+
+    Args:
+        model_dir: a finished run folder.
+        destination: the folder to write it to, default `model_dir`; the plots are copied beside it.
+        entry: the manifest entry when the card describes shipped weights.
+    """
+    folder = RunFolder(model_dir)
+    destination = pathlib.Path(destination or folder.path)
+    text = model_card_text(folder.path, entry)
+    if destination != folder.path:
+        for name, _ in folder.metrics().get("plots", []):
+            if folder.file(name).is_file():
+                with atomic_path(destination / name) as tmp:
+                    shutil.copyfile(folder.file(name), tmp)
+    write_text(destination / CARD, text)
+    return destination / CARD

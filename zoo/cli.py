@@ -1,0 +1,72 @@
+"""Command-line runner for zoo's absl programs: own flags only, one-line errors, no import side effects.
+
+Each program defines its flags into a fresh `flags.FlagValues` when it runs, not
+at import, so programs import together (tests run them in-process) and `--help`
+lists their own flags, not TensorFlow's.
+"""
+
+import sys
+
+from absl import flags
+
+from zoo.errors import ZooError
+
+HELP = ("--help", "-h", "-?", "--helpshort", "--helpfull")
+
+
+def fail(message):
+    """Prints `error: message` on stderr and exits with status 2."""
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def help_text(doc, flag_values):
+    lines = [doc.strip(), "", "flags:"] if doc else ["flags:"]
+    for flag in sorted({flag_values[name] for name in flag_values}, key=lambda f: f.name):
+        default = "" if flag.default is None else f" (default: {flag.default_as_str})"
+        kind = "" if flag.flag_type() == "bool" else f"=<{flag.flag_type()}>"
+        lines.append(f"  --{flag.name}{kind}: {flag.help}{default}")
+    return "\n".join(lines)
+
+
+def run_cli(main, define_flags, argv=None, doc=None, program="zoo", positional=False):
+    """Defines flags with `define_flags(flag_values)`, parses `argv`, and returns `main(flag_values, args)`.
+
+    Args:
+        main: `main(flag_values, args)`; a `ZooError` it raises ends the program with one
+            `error:` line on stderr and exit status 2.
+        define_flags: defines the program's flags with `flag_values=` the given `FlagValues`.
+        argv: the arguments without the program name; default `sys.argv[1:]`.
+        doc: the text `--help` prints above the flags.
+        program: the program's name in messages.
+        positional: whether the program takes arguments besides flags.
+    """
+    flag_values = flags.FlagValues()
+    define_flags(flag_values)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if any(arg in HELP for arg in argv):
+        print(help_text(doc, flag_values))
+        return None
+    try:
+        args = flag_values([program, *argv])[1:]
+    except flags.Error as error:
+        fail(f"{error} (see --help)")
+    if args and not positional:
+        fail(f"unexpected arguments {args}: all options are --flags (see --help).")
+    try:
+        return main(flag_values, args)
+    except ZooError as error:
+        fail(str(error))
+
+
+def run_main(main):
+    """Runs a script's `main(argv)` with absl's global flags; a `ZooError` ends it in one line, exit 2."""
+    from absl import app
+
+    def guarded_main(argv):
+        try:
+            main(argv)
+        except ZooError as error:
+            fail(str(error))
+
+    app.run(guarded_main)

@@ -1,0 +1,138 @@
+"""What image and text classification share: softmax cross-entropy, accuracy, labels out."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo import datasets, evaluation, plots
+from zoo.errors import ZooError
+from zoo.tasks.base import Task
+
+CALIBRATION_EXAMPLES = 300
+
+
+def predict_logits(model, dataset, batch_size=256):
+    """Returns `(logits, labels)` as numpy arrays for an unbatched split."""
+    logits, labels = [], []
+    for x, y in dataset.batch(batch_size):
+        logits.append(np.asarray(model(x, training=False)))
+        labels.append(y.numpy())
+    return np.concatenate(logits), np.concatenate(labels)
+
+
+def split_arrays(split, batch_size=1024):
+    """`(inputs, labels)` of an unbatched split as numpy arrays."""
+    inputs, labels = zip(*split.batch(batch_size).as_numpy_iterator())
+    return np.concatenate(inputs), np.concatenate(labels)
+
+
+class Classification(Task):
+    """Logits out, one per class; labels in labels.txt; accuracy with an interval."""
+
+    history_metrics = ("loss", "accuracy")
+    report_columns = ("accuracy", "top1_agreement", "max_abs_diff")
+    output_description = "`logits`: one score per class, no softmax (apply `keras.ops.softmax` for probabilities)"
+
+    def compile(self, model, recipe, new_optimizer):
+        model.compile(
+            optimizer=new_optimizer(),
+            # Keras 3's sparse cross-entropy has no label smoothing: labels are one-hot.
+            loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=recipe["label_smoothing"]),
+            metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+        )
+
+    def training_pipelines(self, splits, recipe, seed):
+        one_hot = lambda x, y: (x, tf.one_hot(y, splits.num_classes))  # noqa: E731
+        train = datasets.batched(
+            splits.train, recipe["batch_size"], shuffle_seed=seed,
+            augment=recipe["augment"], flip=splits.augment_flip,
+        )
+        validation = datasets.batched(splits.validation, recipe["batch_size"])
+        return train.map(one_hot), validation.map(one_hot)
+
+    def evaluate(self, model, splits):
+        test_logits, test_labels = predict_logits(model, splits.test)
+        val_logits, val_labels = predict_logits(model, splits.validation)
+        metrics = dict(
+            test=evaluation.classification_metrics(test_logits, test_labels, splits.class_names),
+            validation_accuracy=float(np.mean(val_logits.argmax(1) == val_labels)),
+        )
+        return metrics, dict(predictions=test_logits.argmax(1), labels=test_labels, class_names=splits.class_names)
+
+    def write_plots(self, folder, outputs):
+        plots.plot_confusion_matrix(
+            outputs["predictions"], outputs["labels"], outputs["class_names"], folder.file("confusion_matrix.png")
+        )
+        return [("confusion_matrix.png", "Confusion matrix on the test split")]
+
+    def headline(self, metrics):
+        test = metrics["test"]
+        return f"test accuracy {test['accuracy']:.4f}, macro-F1 {test['macro_f1']:.4f}"
+
+    def card_metrics(self, metrics):
+        test = metrics["test"]
+        count = test["num_examples"]
+        low, high = evaluation.wilson_interval(test["accuracy"], count)
+        auc = f", one-vs-rest AUC {test['auc_ovr']:.4f}" if test.get("auc_ovr") else ""
+        lines = [
+            f"On the test split ({count:,} examples, never used for training or model selection):",
+            "",
+            f"- accuracy **{test['accuracy']:.4f}** (95% interval {low:.4f}-{high:.4f})",
+            f"- macro-F1 {test['macro_f1']:.4f}{auc}",
+            f"- validation accuracy {metrics['validation_accuracy']:.4f}",
+            "",
+            "| class | precision | recall | support |",
+            "|---|---|---|---|",
+        ]
+        return lines + [
+            f"| {name} | {row['precision']:.3f} | {row['recall']:.3f} | {row['support']} |"
+            for name, row in test["per_class"].items()
+        ]
+
+    def card_limitations(self, config, metrics):
+        count = metrics["test"]["num_examples"]
+        low, high = evaluation.wilson_interval(metrics["test"]["accuracy"], count)
+        return [
+            f"- The accuracy comes from {count:,} test examples of `{config['run']['dataset']}`: the true value "
+            f"on that distribution lies about in {low:.4f}-{high:.4f}; on other data it can be far lower.",
+            f"- It always answers with one of its {len(config['class_names'])} classes, also for inputs "
+            "that belong to none (no out-of-distribution detection): check inputs before trusting it.",
+        ]
+
+    def intended_use(self, config):
+        return (
+            f"Classifying inputs like those of `{config['run']['dataset']}` into its "
+            f"{len(config['class_names'])} classes; a reference result to compare against, a starting point "
+            "for fine-tuning on similar data, and a small model to try on-device deployment with."
+        )
+
+    def check_classes(self, splits, model):
+        if splits.num_classes != model.output_shape[-1]:
+            raise ZooError(
+                f"Dataset {splits.name} has {splits.num_classes} classes but the model has "
+                f"{model.output_shape[-1]} outputs: export with the data the run was trained on."
+            )
+
+    def compare(self, outputs, labels, reference):
+        predictions = outputs.argmax(axis=1)
+        accuracy = float(np.mean(predictions == labels))
+        return dict(
+            accuracy=accuracy,
+            accuracy_interval=list(evaluation.wilson_interval(accuracy, len(labels))),
+            top1_agreement=float(np.mean(predictions == reference.argmax(axis=1))),
+            max_abs_diff=float(np.abs(outputs - reference).max()),
+        )
+
+    def decode(self, predictor, outputs, top_k=None):
+        if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
+            raise ZooError(f"top_k must be a positive int or None (all labels). Received: top_k={top_k!r}")
+        probabilities = evaluation.softmax(outputs)
+        order = np.argsort(-probabilities, axis=-1)[:, :top_k]
+        return [
+            [(predictor.labels[index], float(row[index])) for index in indices]
+            for row, indices in zip(probabilities, order)
+        ]
+
+    @staticmethod
+    def calibration_inputs(split):
+        return [x for x, _ in split.take(CALIBRATION_EXAMPLES).as_numpy_iterator()]

@@ -1,0 +1,19 @@
+"""The versions of the libraries a run was trained, exported and verified with."""
+
+import importlib.metadata
+import platform
+
+PACKAGES = ("tensorflow", "keras", "keras-hub", "numpy", "scikit-learn", "ai-edge-litert")
+
+
+def library_versions():
+    """`{package: version}` of zoo, Python and the libraries it runs on (those installed)."""
+    import zoo
+
+    versions = dict(zoo=zoo.__version__, python=platform.python_version())
+    for package in PACKAGES:
+        try:
+            versions[package.replace("-", "_")] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
