@@ -17,6 +17,7 @@ import tensorflow as tf
 from tensorflow.lite.python.convert_phase import ConverterError  # not in tf.lite's public API
 
 from export import operators, sidecar
+from export.embedded import with_metadata
 from zoo.errors import ZooError
 from zoo.files import atomic_path
 from zoo.versions import library_versions
@@ -147,7 +148,8 @@ def to_tflite(model, path, flavour="float32", representative_data=None, metadata
             training inputs, one example each without batch dimension (a tuple
             per example for several inputs). They go through the model's own
             preprocessing, exactly as in training.
-        metadata: dict merged into the sidecar (labels, model, dataset, ...).
+        metadata: dict merged into the sidecar (labels, model, dataset, ...); its labels,
+            input range and descriptions also go into the file's standard TFLite metadata.
 
     Returns:
         The sidecar dict: inputs/outputs with shape, dtype and quantization
@@ -177,6 +179,7 @@ def to_tflite(model, path, flavour="float32", representative_data=None, metadata
         "operators": operators.check_builtin_operators(tflite_model, path.name),
         "versions": library_versions(),
     }
+    tflite_model = with_metadata(tflite_model, description)
     # Both files are complete before either is renamed into place.
     with atomic_path(sidecar.path_for(path)) as sidecar_tmp, atomic_path(path) as model_tmp:
         sidecar_tmp.write_text(json.dumps(description, indent=2) + "\n")

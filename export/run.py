@@ -85,27 +85,10 @@ def export_run(model_dir, formats=FORMATS, data_dir=None):
     metadata = dict(model=run["model"], dataset=run["dataset"], output_description=task.output_description)
     metadata.update(data.metadata)
 
-    reference = verify.keras_outputs(model, data.inputs)
-    keras_row = dict(
-        file="model.keras", format="keras", size_bytes=verify.size_bytes(folder.model_path),
-        **task.compare(reference, data.labels, reference),
-        latency_ms=verify.keras_latency_ms(model, data.inputs[:1]),
-    )
     if "saved_model" in formats:
         convert.to_saved_model(model, export_dir / "saved_model", output_name=task.output_name)
     _write_tflite_files(data, flavours, export_dir, metadata)
-    rows = [keras_row]
-    if (export_dir / "saved_model").is_dir():
-        outputs = verify.saved_model_outputs(export_dir / "saved_model", data.inputs)
-        rows.append(dict(
-            file="saved_model", format="saved_model", size_bytes=verify.size_bytes(export_dir / "saved_model"),
-            **task.compare(outputs, data.labels, reference),
-        ))
-    for flavour in convert.FLAVOURS:  # every file in export/, also from earlier exports
-        path = export_dir / f"model_{flavour}.tflite"
-        if path.is_file():
-            rows.append(_verified_tflite_row(task, path, data, reference, keras_row))
-
+    rows = _verified_rows(task, model, folder, data)
     report = dict(
         model_dir=str(folder.path), model=run["model"], dataset=run["dataset"], task=task.name,
         test_examples=len(data.labels), calibration_examples=len(data.calibration),
@@ -117,6 +100,29 @@ def export_run(model_dir, formats=FORMATS, data_dir=None):
     print(verify.format_table(rows, task.report_columns))
     print(f"{json.dumps(report['summary'])}; {report['export_seconds']} s; wrote {export_dir}")
     return report
+
+
+def _verified_rows(task, model, folder, data):
+    """The report's rows: Keras, then every file in export/ (also from earlier exports) against it."""
+    reference = verify.keras_outputs(model, data.inputs)
+    keras_row = dict(
+        file="model.keras", format="keras", size_bytes=verify.size_bytes(folder.model_path),
+        **task.compare(reference, data.labels, reference),
+        latency_ms=verify.keras_latency_ms(model, data.inputs[:1]),
+    )
+    rows = [keras_row]
+    saved_model = folder.export_dir / "saved_model"
+    if saved_model.is_dir():
+        outputs = verify.saved_model_outputs(saved_model, data.inputs)
+        rows.append(dict(
+            file="saved_model", format="saved_model", size_bytes=verify.size_bytes(saved_model),
+            **task.compare(outputs, data.labels, reference),
+        ))
+    for flavour in convert.FLAVOURS:
+        path = folder.export_dir / f"model_{flavour}.tflite"
+        if path.is_file():
+            rows.append(_verified_tflite_row(task, path, data, reference, keras_row))
+    return rows
 
 
 def _verified_tflite_row(task, path, data, reference, keras_row):

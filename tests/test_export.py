@@ -270,3 +270,17 @@ def test_report_describes_every_file_and_stale_temporaries_go(exported_run, tmp_
     assert not stale.exists()
     card = (exported_run[0] / "MODEL_CARD.md").read_text()  # written by `python -m export`
     assert "| `model_int8.tflite` |" in card and "median of 1,000 runs" in card and "{'runs'" not in card
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_every_file_carries_standard_metadata_with_its_labels(exported_run, flavour):
+    from export.tflite_metadata import associated_files, read_metadata
+
+    content = (exported_run[0] / f"export/model_{flavour}.tflite").read_bytes()
+    assert associated_files(content)["labels.txt"].decode().split() == list("0123456789")
+    metadata = read_metadata(content)
+    assert metadata["name"] == "cnn (image classification)" and metadata["license"].startswith("Apache-2.0")
+    (pixels,) = metadata["inputs"]
+    assert pixels.content == "image" and pixels.color_space == "GRAYSCALE"
+    assert (pixels.mean, pixels.std, pixels.min, pixels.max) == ([0.0], [1.0], [0.0], [255.0])
+    assert metadata["outputs"][0].associated_files[0].name == "labels.txt"

@@ -9,5 +9,4 @@ from zoo.factory import create_model  # noqa: F401
 from zoo.pretrained import load_pretrained  # noqa: F401
 from zoo.registry import list_models, model_info, register_model  # noqa: F401
 from zoo.tasks import get_task, list_tasks  # noqa: F401
-
-__version__ = "0.2.0"
+from zoo.versions import __version__  # noqa: F401
