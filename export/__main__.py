@@ -7,7 +7,7 @@
 
 from absl import flags
 
-from export.run import FORMATS, export_run
+from export.run import FORMATS, check_gate, export_run
 from zoo.card import write_model_card
 from zoo.cli import run_cli
 from zoo.errors import ZooError
@@ -23,6 +23,10 @@ def define_flags(flag_values):
     flags.DEFINE_string(
         "data_dir", None, "tfds data directory, for runs trained on a tfds dataset.", flag_values=flag_values
     )
+    flags.DEFINE_boolean(
+        "accept_failed", False, "Exit 0 even if a file fails the fidelity gate (it stays marked failed).",
+        flag_values=flag_values,
+    )
 
 
 def main(flag_values, args):
@@ -30,6 +34,8 @@ def main(flag_values, args):
         raise ZooError("Pass --model_dir=DIR, the folder of a finished training run.")
     report = export_run(flag_values.model_dir, flag_values.formats, data_dir=flag_values.data_dir)
     write_model_card(flag_values.model_dir)
+    if not flag_values.accept_failed:
+        check_gate(report)
     return report
 
 

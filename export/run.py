@@ -91,15 +91,34 @@ def export_run(model_dir, formats=FORMATS, data_dir=None):
     rows = _verified_rows(task, model, folder, data)
     report = dict(
         model_dir=str(folder.path), model=run["model"], dataset=run["dataset"], task=task.name,
-        test_examples=len(data.labels), calibration_examples=len(data.calibration),
-        latency=_latency_notes(), files=rows, summary=verify.summary(rows, task.report_columns[0]),
-        export_seconds=round(time.perf_counter() - start, 2),
+        test_examples=len(data.labels), agreement_examples=len(data.inputs),
+        calibration_examples=len(data.calibration), latency=_latency_notes(), files=rows,
+        recommended=recommend(rows), failed={row["file"]: row["gate"]["reasons"] for row in rows if not row.get("gate", {"passed": True})["passed"]},
+        summary=verify.summary(rows, task.report_columns[0]), export_seconds=round(time.perf_counter() - start, 2),
     )
     folder.write_report(report)
     print(f"Export of {folder.path} ({run['model']} on {run['dataset']}, {len(data.labels)} test examples):")
     print(verify.format_table(rows, task.report_columns))
     print(f"{json.dumps(report['summary'])}; {report['export_seconds']} s; wrote {export_dir}")
+    for name, reasons in report["failed"].items():
+        print(f"FAILED the fidelity gate: {name} {'; '.join(reasons)}")
+    recommended = report["recommended"]
+    print(f"Recommended for phones: {recommended['file']} ({recommended['why']})")
+    if recommended["slower_than_float32"]:
+        print(f"Slower than float32 on this CPU: {', '.join(recommended['slower_than_float32'])}")
     return report
+
+
+def check_gate(report):
+    """Raises `ZooError` naming the files that failed the fidelity gate, and what to try."""
+    if report["failed"]:
+        failed = "; ".join(f"{name} {', '.join(reasons)}" for name, reasons in report["failed"].items())
+        raise ZooError(
+            f"Export finished but failed the fidelity gate: {failed}. Ship "
+            f"{report['recommended']['file'] or 'the SavedModel'} instead, calibrate int8 on more or more "
+            "typical data, or pass --accept_failed to keep the files as they are (they are marked failed "
+            "in report.json and the card)."
+        )
 
 
 def _verified_rows(task, model, folder, data):
@@ -107,7 +126,7 @@ def _verified_rows(task, model, folder, data):
     reference = verify.keras_outputs(model, data.inputs)
     keras_row = dict(
         file="model.keras", format="keras", size_bytes=verify.size_bytes(folder.model_path),
-        **task.compare(reference, data.labels, reference),
+        **task.compare(reference, reference, data.labels),
         latency_ms=verify.keras_latency_ms(model, data.inputs[:1]),
     )
     rows = [keras_row]
@@ -116,8 +135,9 @@ def _verified_rows(task, model, folder, data):
         outputs = verify.saved_model_outputs(saved_model, data.inputs)
         rows.append(dict(
             file="saved_model", format="saved_model", size_bytes=verify.size_bytes(saved_model),
-            **task.compare(outputs, data.labels, reference),
+            **task.compare(outputs, reference, data.labels),
         ))
+        rows[-1]["gate"] = _gate(task, rows[-1], keras_row)
     for flavour in convert.FLAVOURS:
         path = folder.export_dir / f"model_{flavour}.tflite"
         if path.is_file():
@@ -125,12 +145,38 @@ def _verified_rows(task, model, folder, data):
     return rows
 
 
+def _gate(task, row, keras_row):
+    reasons = task.gate(row, keras_row)
+    return dict(passed=not reasons, reasons=reasons)
+
+
 def _verified_tflite_row(task, path, data, reference, keras_row):
     row = verify.verify_tflite(task, path, data.inputs, data.labels, reference)
+    row["gate"] = _gate(task, row, keras_row)
     description = sidecar.read(path)
     description["verification"] = dict(
-        split="test", examples=len(data.labels), keras=keras_row.get("accuracy"),
-        **{key: row[key] for key in ("accuracy", "top1_agreement", "max_abs_diff") if key in row},
+        test_examples=len(data.labels), keras=keras_row.get(task.report_columns[0]),
+        **{key: value for key, value in row.items() if key not in ("file", "format", "operators", "latency_ms")},
     )
     sidecar.write(path, description)
     return row
+
+
+def recommend(rows):
+    """The file a phone should ship: the smallest TFLite file that passes the gate (the faster of two
+    within 5% in size); and the flavours slower than float32 (median latency over 1.05x)."""
+    passed = [row for row in rows if row["format"] == "tflite" and row["gate"]["passed"]]
+    float32 = next((row for row in rows if row["file"] == "model_float32.tflite"), None)
+    slower = [
+        row["file"] for row in rows
+        if float32 and row["format"] == "tflite" and row is not float32
+        and row["latency_ms"]["median"] > 1.05 * float32["latency_ms"]["median"]
+    ]
+    if not passed:
+        return dict(file=None, why="no TFLite file passes the fidelity gate", slower_than_float32=slower)
+    smallest = min(row["size_bytes"] for row in passed)
+    close = [row for row in passed if row["size_bytes"] <= 1.05 * smallest]
+    best = min(close, key=lambda row: row["latency_ms"]["median"])
+    why = f"the smallest file that passes the fidelity gate ({best['size_bytes'] / 1024:,.0f} KB"
+    why += f", {best['latency_ms']['median']:.3f} ms median)"
+    return dict(file=best["file"], why=why, slower_than_float32=slower)

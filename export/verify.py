@@ -86,8 +86,8 @@ def verify_tflite(task, path, inputs, labels, reference):
     `Predictor` tokenizes as a phone does)."""
     predictor = Predictor(path)
     row = dict(file=pathlib.Path(path).name, format="tflite", size_bytes=size_bytes(path))
-    row.update(task.compare(predictor.outputs(inputs), labels, reference))
-    row["latency_ms"] = tflite_latency_ms(path, predictor.model_inputs(inputs[:1]))
+    row.update(task.compare(predictor.outputs(inputs), reference, labels))
+    row["latency_ms"] = tflite_latency_ms(path, predictor.model_inputs(inputs[-1:]))
     row["operators"] = operator_names(pathlib.Path(path).read_bytes())
     return row
 

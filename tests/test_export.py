@@ -65,6 +65,11 @@ def test_export_writes_verified_files_and_report(exported_run):
     assert description["model"] == "cnn" and description["dataset"] == "digits"
     assert description["input_value_range"] == [0, 255]
     assert description["verification"]["accuracy"] == int8["accuracy"]
+    assert description["verification"]["gate"] == int8["gate"]
+    assert report["agreement_examples"] == 1797 and report["test_examples"] == 179
+    assert int8["agreement_examples"] == 1797 and 0 <= int8["accuracy_drop_interval"][1]
+    assert report["recommended"]["file"] in {f"model_{flavour}.tflite" for flavour in FLAVOURS}
+    assert "Recommended for phones:" in stdout
     assert description["flavour"] == "int8" and description["task"] == "image_classification"
     assert description["calibration"] == dict(split="train", examples=300)
     assert {"tensorflow", "keras", "ai_edge_litert"} <= set(description["versions"])
@@ -284,3 +289,33 @@ def test_every_file_carries_standard_metadata_with_its_labels(exported_run, flav
     assert pixels.content == "image" and pixels.color_space == "GRAYSCALE"
     assert (pixels.mean, pixels.std, pixels.min, pixels.max) == ([0.0], [1.0], [0.0], [255.0])
     assert metadata["outputs"][0].associated_files[0].name == "labels.txt"
+
+
+def test_a_file_below_the_gate_fails_the_export_command(exported_run, tmp_path, monkeypatch):
+    from export import run as export_run_module
+    from zoo.tasks import classification
+
+    run_copy = tmp_path / "run"
+    shutil.copytree(exported_run[0], run_copy)
+    monkeypatch.setattr(classification, "MIN_AGREEMENT", 1.01)  # no file can agree on 101%
+    result = run(cli, f"--model_dir={run_copy}", "--formats=float16", check=False)
+    assert_one_line_error(result, "Export finished but failed the fidelity gate: ")
+    assert "model_float16.tflite agrees with Keras on 100.00% of 1,797 inputs" in result.error_lines[0]
+    assert "--accept_failed" in result.error_lines[0]
+    report = json.loads((run_copy / "export/report.json").read_text())
+    assert set(report["failed"]) >= {"model_float16.tflite", "model_int8.tflite"}
+    assert report["recommended"]["file"] is None
+    assert "**failed**: agrees with Keras on" in (run_copy / "MODEL_CARD.md").read_text()
+    assert run(cli, f"--model_dir={run_copy}", "--formats=float16", "--accept_failed").code == 0
+    assert export_run_module.recommend([])["file"] is None
+
+
+def test_paired_interval_of_an_accuracy_difference():
+    from zoo.tasks.classification import paired_difference_interval
+
+    same = np.ones(100, bool)
+    assert paired_difference_interval(same, same) == (0.0, 0.0)
+    second = same.copy()
+    second[:10] = False  # 10 of 100 lost
+    low, high = paired_difference_interval(same, second)
+    assert 0.03 < low < 0.1 < high < 0.17

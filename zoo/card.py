@@ -96,20 +96,30 @@ def _export(report):
             "Not exported: re-run the training command with `--export=all` (a finished run is not "
             "trained again), or `python -m export --model_dir=DIR`."
         ]
-    timing = report["latency"]
+    timing, headline = report["latency"], get_task(report["task"]).report_columns[0]
     lines = [
-        f"`python -m export` on the test split ({report['test_examples']:,} examples); batch-1 latency, median "
-        f"of {timing['tflite']['runs']:,} runs for TFLite ({timing['tflite']['how']}) and of "
+        f"`python -m export`: {headline} on the test split ({report['test_examples']:,} examples), agreement "
+        f"with Keras on {report.get('agreement_examples', report['test_examples']):,} inputs; batch-1 latency, "
+        f"median of {timing['tflite']['runs']:,} runs for TFLite ({timing['tflite']['how']}) and of "
         f"{timing['keras']['runs']} calls for Keras, on the machine that exported it:",
         "",
-        "| file | size KB | accuracy | agreement with Keras | latency ms |",
-        "|---|---|---|---|---|",
+        f"| file | size KB | {headline} | agreement with Keras | latency ms | fidelity gate |",
+        "|---|---|---|---|---|---|",
     ]
     for row in report["files"]:
         agreement = f"{row['top1_agreement']:.4f}" if "top1_agreement" in row else "-"
         latency = f"{row['latency_ms']['median']:.3f}" if row.get("latency_ms") else "-"
-        quality = f"{row['accuracy']:.4f}" if "accuracy" in row else "-"
-        lines.append(f"| `{row['file']}` | {row['size_bytes'] / 1024:,.1f} | {quality} | {agreement} | {latency} |")
+        quality = f"{row[headline]:.4f}" if headline in row else "-"
+        gate = "-" if "gate" not in row else "passed" if row["gate"]["passed"] else "**failed**: " + "; ".join(
+            row["gate"]["reasons"]
+        )
+        size = row["size_bytes"] / 1024
+        lines.append(f"| `{row['file']}` | {size:,.1f} | {quality} | {agreement} | {latency} | {gate} |")
+    recommended = report.get("recommended")
+    if recommended:
+        lines += ["", f"Recommended for phones: `{recommended['file']}`, {recommended['why']}."]
+        if recommended["slower_than_float32"]:
+            lines.append(f"Slower than float32 here: {', '.join(recommended['slower_than_float32'])}.")
     return lines
 
 

@@ -28,8 +28,11 @@ class ExportData:
 
     Attributes:
         tflite_model: the part of the model that TFLite runs (often all of it).
-        inputs: raw test inputs, as the Keras model and the SavedModel take them.
-        labels: their labels (ints for classification, floats for regression).
+        inputs: raw inputs as the Keras model and the SavedModel take them: every input the
+            run has (training and validation, up to `AGREEMENT_EXAMPLES`), the test split last,
+            so that agreement with Keras is measured on thousands of inputs.
+        labels: the test split's labels (ints for classification, floats for regression);
+            they belong to the last `len(labels)` inputs.
         calibration: a few hundred training inputs as `tflite_model` takes them (for int8).
         metadata: sidecar entries: task, labels, what the input is (and a tokenizer).
     """
@@ -39,6 +42,9 @@ class ExportData:
     labels: np.ndarray
     calibration: list
     metadata: dict
+
+
+AGREEMENT_EXAMPLES = 10_000  # at most this many training and validation inputs besides the test split
 
 
 class Task:
@@ -140,9 +146,14 @@ class Task:
         """Returns the run's `ExportData`."""
         raise NotImplementedError
 
-    def compare(self, outputs, labels, reference):
-        """One report row's quality entries: a file's outputs against its labels and Keras's outputs."""
+    def compare(self, outputs, reference, labels):
+        """One report row's quality entries: a file's outputs on `ExportData.inputs` against Keras's
+        (`reference`) on all of them, and against `labels` on the test split (the last inputs)."""
         raise NotImplementedError
+
+    def gate(self, row, keras_row):
+        """Why a file is not fit to ship in place of the Keras model (an empty list: it passes)."""
+        return []
 
     def predictor_inputs(self, predictor, inputs):
         """Checks raw `inputs` and returns them batched as the TFLite file takes them (before quantization)."""

@@ -6,9 +6,11 @@ import tensorflow as tf
 
 from zoo import datasets, evaluation, plots
 from zoo.errors import ZooError
-from zoo.tasks.base import Task
+from zoo.tasks.base import AGREEMENT_EXAMPLES, Task
 
 CALIBRATION_EXAMPLES = 300
+MIN_AGREEMENT = 0.99  # the gate: top-1 agreement with Keras over every input
+MAX_ACCURACY_DROP = 0.003  # the gate: a drop (Keras - file) whose 95% interval lies above this fails
 
 
 def predict_logits(model, dataset, batch_size=256):
@@ -20,10 +22,34 @@ def predict_logits(model, dataset, batch_size=256):
     return np.concatenate(logits), np.concatenate(labels)
 
 
-def split_arrays(split, batch_size=1024):
-    """`(inputs, labels)` of an unbatched split as numpy arrays."""
-    inputs, labels = zip(*split.batch(batch_size).as_numpy_iterator())
+def split_arrays(split, batch_size=1024, limit=None):
+    """`(inputs, labels)` of an unbatched split as numpy arrays (its first `limit` examples)."""
+    split = split if limit is None else split.take(limit)
+    batches = list(split.batch(batch_size).as_numpy_iterator())
+    if not batches:
+        return None, None
+    inputs, labels = zip(*batches)
     return np.concatenate(inputs), np.concatenate(labels)
+
+
+def export_arrays(splits):
+    """Raw inputs for `ExportData`: training and validation inputs (capped), then the test split; and test labels."""
+    test_inputs, test_labels = split_arrays(splits.test)
+    others = splits.train.concatenate(splits.validation)
+    other_inputs, _ = split_arrays(others, limit=AGREEMENT_EXAMPLES)
+    inputs = test_inputs if other_inputs is None else np.concatenate([other_inputs, test_inputs])
+    return inputs, test_labels
+
+
+def paired_difference_interval(first_right, second_right, z=1.96):
+    """95% interval of accuracy(first) - accuracy(second) measured on the same examples (paired)."""
+    first_right, second_right = np.asarray(first_right, bool), np.asarray(second_right, bool)
+    count = len(first_right)
+    only_first = np.sum(first_right & ~second_right)
+    only_second = np.sum(second_right & ~first_right)
+    difference = (only_first - only_second) / count
+    spread = z * np.sqrt(max(only_first + only_second - (only_first - only_second) ** 2 / count, 0)) / count
+    return float(difference - spread), float(difference + spread)
 
 
 class Classification(Task):
@@ -113,15 +139,35 @@ class Classification(Task):
                 f"{model.output_shape[-1]} outputs: export with the data the run was trained on."
             )
 
-    def compare(self, outputs, labels, reference):
-        predictions = outputs.argmax(axis=1)
-        accuracy = float(np.mean(predictions == labels))
+    def compare(self, outputs, reference, labels):
+        predictions, keras_predictions = outputs.argmax(axis=1), reference.argmax(axis=1)
+        right = predictions[-len(labels) :] == labels
+        keras_right = keras_predictions[-len(labels) :] == labels
+        accuracy = float(np.mean(right))
         return dict(
             accuracy=accuracy,
             accuracy_interval=list(evaluation.wilson_interval(accuracy, len(labels))),
-            top1_agreement=float(np.mean(predictions == reference.argmax(axis=1))),
+            accuracy_drop=float(np.mean(keras_right) - accuracy),
+            accuracy_drop_interval=list(paired_difference_interval(keras_right, right)),
+            top1_agreement=float(np.mean(predictions == keras_predictions)),
+            agreement_examples=int(len(outputs)),
             max_abs_diff=float(np.abs(outputs - reference).max()),
         )
+
+    def gate(self, row, keras_row):
+        reasons = []
+        if row["top1_agreement"] < MIN_AGREEMENT:
+            reasons.append(
+                f"agrees with Keras on {100 * row['top1_agreement']:.2f}% of {row['agreement_examples']:,} inputs "
+                f"(gate: {100 * MIN_AGREEMENT:.0f}%)"
+            )
+        low, high = row["accuracy_drop_interval"]
+        if low > MAX_ACCURACY_DROP:
+            reasons.append(
+                f"loses {100 * row['accuracy_drop']:.2f} accuracy points on the test split (95% interval "
+                f"{100 * low:.2f} to {100 * high:.2f}; gate: {100 * MAX_ACCURACY_DROP:.1f})"
+            )
+        return reasons
 
     def decode(self, predictor, outputs, top_k=None):
         if top_k is not None and (not isinstance(top_k, int) or top_k < 1):

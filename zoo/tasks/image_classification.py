@@ -6,7 +6,7 @@ from zoo import registry
 from zoo.datasets import load_image_dataset
 from zoo.errors import ZooError
 from zoo.tasks.base import Dataset, ExportData
-from zoo.tasks.classification import Classification, split_arrays
+from zoo.tasks.classification import Classification, export_arrays
 
 
 def describe_array(values):
@@ -70,7 +70,7 @@ class ImageClassification(Classification):
                 f"{model.input_shape[1:]}: pass the --data_dir the run was trained with."
             )
         self.check_classes(splits, model)
-        inputs, labels = split_arrays(splits.test)
+        inputs, labels = export_arrays(splits)
         metadata = dict(
             task=self.name, labels=splits.class_names, input_value_range=[0, 255],
             input_description="raw pixels 0-255, (height, width, channels); rescaling is inside the model",

@@ -6,7 +6,7 @@ from zoo import text
 from zoo.datasets import load_text_dataset
 from zoo.errors import ZooError
 from zoo.tasks.base import Dataset, ExportData
-from zoo.tasks.classification import Classification, split_arrays
+from zoo.tasks.classification import Classification, export_arrays
 from zoo.tasks.image_classification import describe_array
 from zoo.text import vectorization
 
@@ -61,7 +61,7 @@ class TextClassification(Classification):
     def export_data(self, config, model, data_dir=None):
         splits = self.load_data(config["run"]["dataset"], config["run"]["seed"], data_dir)
         self.check_classes(splits, model)
-        texts, labels = split_arrays(splits.test)
+        texts, labels = export_arrays(splits)
         inputs = np.array([text.decode("utf-8") for text in texts], dtype=object)
         calibration = text.keras_token_ids(model, self.calibration_inputs(splits.train))
         metadata = dict(
