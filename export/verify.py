@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
+from export import delegates
 from export.operators import operator_names
 from export.predictor import Predictor
 
@@ -88,7 +89,9 @@ def verify_tflite(task, path, inputs, labels, reference):
     row = dict(file=pathlib.Path(path).name, format="tflite", size_bytes=size_bytes(path))
     row.update(task.compare(predictor.outputs(inputs), reference, labels))
     row["latency_ms"] = tflite_latency_ms(path, predictor.model_inputs(inputs[-1:]))
-    row["operators"] = operator_names(pathlib.Path(path).read_bytes())
+    content = pathlib.Path(path).read_bytes()
+    row["operators"] = operator_names(content)
+    row["delegates"] = delegates.readiness(content)
     return row
 
 

@@ -56,6 +56,8 @@ def test_export_writes_verified_files_and_report(exported_run):
         row = rows[f"model_{flavour}.tflite"]
         assert 0 < row["latency_ms"]["median"] <= row["latency_ms"]["p90"]
         assert all(op.isupper() for op in row["operators"])
+        assert row["delegates"]["xnnpack_partitions"] >= 1 and isinstance(row["delegates"]["gpu_compatible"], bool)
+    assert rows["model_float32.tflite"]["delegates"]["gpu_compatible"]  # conv, pool, dense: all GPU ops
     assert set(report["summary"]) == {
         "int8_size_vs_float32", "int8_latency_vs_float32",
         "int8_accuracy_minus_keras", "keras_latency_vs_float32_tflite",

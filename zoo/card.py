@@ -115,6 +115,14 @@ def _export(report):
         )
         size = row["size_bytes"] / 1024
         lines.append(f"| `{row['file']}` | {size:,.1f} | {quality} | {agreement} | {latency} | {gate} |")
+    ready = [
+        f"`{row['file']}`: {row['delegates']['xnnpack_partitions']} XNNPACK partition(s), GPU delegate "
+        + ("can run every op" if row["delegates"]["gpu_compatible"] else "cannot run every op")
+        for row in report["files"]
+        if "delegates" in row
+    ]
+    if ready:
+        lines += ["", "Delegates (LiteRT's GPU compatibility check; XNNPACK on this CPU): " + "; ".join(ready) + "."]
     recommended = report.get("recommended")
     if recommended:
         lines += ["", f"Recommended for phones: `{recommended['file']}`, {recommended['why']}."]
