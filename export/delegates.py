@@ -50,4 +50,6 @@ def xnnpack_partitions(tflite_model):
 def readiness(tflite_model):
     """The report's `delegates` entry of one file."""
     compatible, warnings = gpu_compatibility(tflite_model)
-    return dict(gpu_compatible=compatible, gpu_warnings=warnings[:10], xnnpack_partitions=xnnpack_partitions(tflite_model))
+    return dict(
+        gpu_compatible=compatible, gpu_warnings=warnings[:10], xnnpack_partitions=xnnpack_partitions(tflite_model)
+    )

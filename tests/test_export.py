@@ -321,3 +321,22 @@ def test_paired_interval_of_an_accuracy_difference():
     second[:10] = False  # 10 of 100 lost
     low, high = paired_difference_interval(same, second)
     assert 0.03 < low < 0.1 < high < 0.17
+
+
+def test_a_model_from_elsewhere_is_requantized_with_images_from_a_folder(exported_run, tmp_path):
+    images, _ = next(load_image_dataset("digits").train.batch(40).as_numpy_iterator())
+    for index, image in enumerate(images):
+        (tmp_path / "images").mkdir(exist_ok=True)
+        (tmp_path / "images" / f"{index}.png").write_bytes(tf.io.encode_png(image.astype("uint8")).numpy())
+    (tmp_path / "labels.txt").write_text("".join(f"{digit}\n" for digit in range(10)))
+    for model in (exported_run[0] / "model.keras", exported_run[0] / "export/saved_model"):
+        out = tmp_path / model.stem
+        rows = run(
+            cli, f"--model={model}", f"--calibration_images={tmp_path / 'images'}", f"--output_dir={out}",
+            "--formats=float32,int8", f"--labels={tmp_path / 'labels.txt'}",
+        ).value
+        assert [row["file"] for row in rows] == ["model_float32.tflite", "model_int8.tflite"]
+        assert rows[0]["agreement"] == 1.0 and rows[1]["agreement"] >= 0.9 and rows[1]["examples"] == 40
+        assert export.Predictor(out / "model_int8.tflite").labels == [str(digit) for digit in range(10)]
+    result = run(cli, f"--model={exported_run[0] / 'model.keras'}", check=False)
+    assert_one_line_error(result, "--model needs --calibration_images=DIR and --output_dir=DIR")
