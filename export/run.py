@@ -8,11 +8,13 @@ import time
 from export import convert, sidecar, verify
 from zoo.errors import ZooError
 from zoo.files import remove_stale_temporaries
+from zoo.quiet import native_stderr_to
 from zoo.registry import model_info
 from zoo.run_folder import RunFolder, load_keras_file
 from zoo.tasks import get_task
 
 FORMATS = ("saved_model", *convert.FLAVOURS)
+LOG = "export.log"
 
 
 def checked_formats(values):
@@ -85,10 +87,12 @@ def export_run(model_dir, formats=FORMATS, data_dir=None):
     metadata = dict(model=run["model"], dataset=run["dataset"], output_description=task.output_description)
     metadata.update(data.metadata)
 
-    if "saved_model" in formats:
-        convert.to_saved_model(model, export_dir / "saved_model", output_name=task.output_name)
-    _write_tflite_files(data, flavours, export_dir, metadata)
-    rows = _verified_rows(task, model, folder, data)
+    export_dir.mkdir(parents=True, exist_ok=True)
+    with native_stderr_to(export_dir / LOG):  # the converter's and interpreter's native logs
+        if "saved_model" in formats:
+            convert.to_saved_model(model, export_dir / "saved_model", output_name=task.output_name)
+        _write_tflite_files(data, flavours, export_dir, metadata)
+        rows = _verified_rows(task, model, folder, data)
     report = dict(
         model_dir=str(folder.path), model=run["model"], dataset=run["dataset"], task=task.name,
         test_examples=len(data.labels), agreement_examples=len(data.inputs),

@@ -122,3 +122,10 @@ def test_help_lists_the_apps_flags_and_not_tensorflows():
     for flag in ("--model=", "--dataset=", "--epochs=", "--image_size=", "--export=", "--seed="):
         assert flag in text
     assert "mnist_5k" in text and "--xla_" not in text and "--tfds" not in text and len(text.splitlines()) < 60
+
+
+@pytest.mark.parametrize("module", ["zoo_apps.image_classify", "export"])
+def test_a_command_line_keeps_native_start_up_logs_out_of_the_terminal(module):
+    result = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "--model" in result.stdout
+    assert result.stderr == "", result.stderr  # cudart_stub, cuInit, cpu_feature_guard: in zoo.quiet.STARTUP_LOG

@@ -1,5 +1,11 @@
 """zoo: a Keras 3 model zoo. `zoo.create_model(name)` builds any registered model."""
 
+from zoo.quiet import start_quietly
+
+start_quietly()  # only for python -m zoo_apps.<app> / python -m export: native logs to a file
+
+# ruff: noqa: E402
+
 from zoo import (
     text,  # noqa: F401  (registers the text models)
     vision,  # noqa: F401  (registers the vision models)
