@@ -67,9 +67,9 @@ def digest_of(splits):
 def split_arrays(inputs, labels, seed):
     """Splits in-memory arrays into three unbatched `tf.data` datasets; returns them and their digest."""
     indices = shuffled_split_indices(len(labels), seed)
-    datasets = [
-        tf.data.Dataset.from_tensor_slices((inputs[idx], labels[idx].astype(np.int64))) for idx in indices
-    ]
+    labels = np.asarray(labels)
+    labels = labels.astype(np.float32 if labels.dtype.kind == "f" else np.int64)  # class ids, or regression targets
+    datasets = [tf.data.Dataset.from_tensor_slices((inputs[idx], labels[idx])) for idx in indices]
     examples = [[_bytes(inputs[i]) + str(labels[i]).encode() for i in idx] for idx in indices]
     return datasets, digest_of(examples)
 
