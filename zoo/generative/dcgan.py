@@ -199,11 +199,15 @@ class GAN(keras.Model):
 def sample_grid(model, columns=10, rows=10, seed=0):
     """Returns a uint8 grid `(rows * height, columns * width, channels)` of samples.
 
-    The noise is fixed by `seed`, one vector per column, so grids from successive
-    epochs compare. For a conditional model row `r` asks for class `r % num_classes`.
+    The noise is fixed by `seed`, so grids from successive epochs compare. For a
+    conditional model row `r` asks for class `r % num_classes` and each column
+    keeps one noise vector (one style across the classes).
     """
-    noise = np.tile(model.noise(columns, seed), (rows, 1))
-    labels = np.repeat(np.arange(rows) % model.num_classes, columns) if model.num_classes else None
+    if model.num_classes:
+        noise = np.tile(model.noise(columns, seed), (rows, 1))
+        labels = np.repeat(np.arange(rows) % model.num_classes, columns)
+    else:
+        noise, labels = model.noise(rows * columns, seed), None
     images = model.generate(noise, labels)
     height, width, channels = images.shape[1:]
     grid = images.reshape(rows, columns, height, width, channels).transpose(0, 2, 1, 3, 4)

@@ -44,8 +44,8 @@ def load_judge(classifier=DEFAULT_CLASSIFIER):
     if isinstance(classifier, keras.Model):
         model, name, sha256 = classifier, classifier.name, None
     else:
-        model, name = load_pretrained(classifier), pretrained_info(classifier)["name"]
-        sha256 = pretrained_info(classifier)["sha256"]
+        info = pretrained_info(classifier)
+        model, name, sha256 = load_pretrained(classifier), info["name"], info["sha256"]
     features = model.get_layer(HEAD).input
     return Judge(keras.Model(model.inputs, [features, model.outputs[0]]), name, sha256)
 
