@@ -62,12 +62,9 @@ class Predictor:
             ) from None
         self._interpreter.allocate_tensors()
         inputs, outputs = self._interpreter.get_input_details(), self._interpreter.get_output_details()
-        if len(inputs) != 1 or len(outputs) != 1:
-            raise ZooError(
-                f"{self.path} has {len(inputs)} inputs and {len(outputs)} outputs; Predictor runs "
-                "single-input, single-output files."
-            )
-        self._input, self._output = inputs[0], outputs[0]
+        if len(outputs) != 1:
+            raise ZooError(f"{self.path} has {len(outputs)} outputs; Predictor runs single-output files.")
+        self._inputs, self._input, self._output = inputs, inputs[0], outputs[0]
         self.input_shape = tuple(int(size) for size in self._input["shape"][1:])
         self.labels = self.metadata.get("labels") or [str(index) for index in range(self._output["shape"][-1])]
         self.task = get_task(self.metadata.get("task", "image_classification"))
@@ -81,18 +78,32 @@ class Predictor:
                 )
 
     def model_inputs(self, inputs, **options):
-        """Returns what the TFLite file is fed for raw `inputs`, batched and cast (and
-        quantized) to the file's input type; `options` go to the task's input check."""
-        return quantize(self.task.predictor_inputs(self, inputs, **options), self._input)
+        """Returns what the TFLite file is fed for raw `inputs`, batched and cast (and quantized) to the
+        file's input type (a list, in the file's input order, for several inputs); `options` go to the
+        task's input check."""
+        values = self.task.predictor_inputs(self, inputs, **options)
+        if not isinstance(values, dict):
+            return quantize(values, self._input)
+        # Several inputs: the task names them; the file's tensor names hold those names.
+        return [quantize(values[self._input_key(detail, values)], detail) for detail in self._inputs]
+
+    def _input_key(self, detail, values):
+        matches = [key for key in values if key in detail["name"]]
+        if len(matches) != 1:
+            raise ZooError(f"{self.path.name} takes {detail['name']}; the inputs given are {sorted(values)}.")
+        return matches[0]
 
     def outputs(self, inputs, **options):
         """Returns the float32 outputs `(batch, ...)` (logits for classifiers) for one raw input or a batch.
 
         Examples run one at a time, as on a phone (the files have a batch of 1).
         """
+        values = self.model_inputs(inputs, **options)
+        values = values if isinstance(values, list) else [values]
         results = []
-        for example in self.model_inputs(inputs, **options):
-            self._interpreter.set_tensor(self._input["index"], example[None])
+        for index in range(len(values[0])):
+            for detail, value in zip(self._inputs, values):
+                self._interpreter.set_tensor(detail["index"], value[index][None])
             self._interpreter.invoke()
             results.append(self._interpreter.get_tensor(self._output["index"])[0])
         return dequantize(np.stack(results), self._output)

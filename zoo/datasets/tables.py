@@ -39,9 +39,8 @@ def _embedded_columns(name):
         bunch = getattr(datasets, f"load_{name}")()
         target = Column("target", "categorical", np.asarray(bunch.target_names, object)[bunch.target])
     numbers = bunch.data.astype(np.float64)
-    return [Column(str(column), "numeric", numbers[:, i]) for i, column in enumerate(bunch.feature_names)] + [
-        target
-    ]
+    columns = [Column(str(column), "numeric", numbers[:, i]) for i, column in enumerate(bunch.feature_names)]
+    return columns + [target]
 
 
 def _embedded_table(name, target, features):
@@ -65,7 +64,7 @@ def _labels(target, task):
         raise ZooError(f"Unknown tabular task {task!r}: use {' or '.join(TASKS)}.")
     if target.missing:
         raise ZooError(
-            f"Target column {target.name!r} has {target.missing} missing values: drop or fill those rows."
+            f"Target column {target.name!r} has {target.missing} missing values: drop or fill those rows.",
         )
     if target.kind == "categorical":
         if task == REGRESSION:
@@ -90,8 +89,11 @@ def _numeric_entry(column, train):
     if np.isnan(values).all():
         raise ZooError(f"Column {column.name!r} has no values in the training split: leave it out.")
     return dict(
-        name=column.name, kind=column.kind, mean=float(np.nanmean(values)),
-        variance=float(np.nanvar(values)), missing=column.missing,
+        name=column.name,
+        kind=column.kind,
+        mean=float(np.nanmean(values)),
+        variance=float(np.nanvar(values)),
+        missing=column.missing,
     )
 
 
@@ -177,8 +179,14 @@ def load_table_dataset(name, seed=0, target=None, features=None, task=None):
     arrays = {name: (_encode(columns, schema, part), labels[part]) for name, part in zip(SPLIT_NAMES, rows)}
     train, validation, test = (tf.data.Dataset.from_tensor_slices(arrays[split]) for split in SPLIT_NAMES)
     return Splits(
-        name=name, train=train, validation=validation, test=test, class_names=list(class_names),
-        input_shape=(len(columns),), task=task, digest=_digest(arrays),
+        name=name,
+        train=train,
+        validation=validation,
+        test=test,
+        class_names=list(class_names),
+        input_shape=(len(columns),),
+        task=task,
+        digest=_digest(arrays),
         extras=dict(schema=schema, arrays=arrays),
     )
 

@@ -5,9 +5,18 @@ import keras
 from zoo.registry import register_model
 from zoo.tabular import inputs
 
+# Chosen on the validation splits (seeds 0 and 1) of diabetes, breast_cancer, wine
+# and iris: learning rate 1e-3 and dropout 0.3 overfit diabetes least (R^2 0.49
+# against 0.42 at 3e-3); layer normalization did worse than batch normalization.
 _RECIPE = dict(
-    epochs=100, batch_size=32, optimizer="adamw", learning_rate=3e-3, lr_schedule="cosine",
-    weight_decay=0.01, label_smoothing=0.0, augment=False,
+    epochs=100,
+    batch_size=32,
+    optimizer="adamw",
+    learning_rate=1e-3,
+    lr_schedule="cosine",
+    weight_decay=0.01,
+    label_smoothing=0.0,
+    augment=False,
 )
 NORMALIZATIONS = ("batch", "layer", None)
 
@@ -34,8 +43,15 @@ def dense_blocks(x, units, dropout, normalization, prefix):
     paper="Gorishniy et al. 2021, 'Revisiting Deep Learning Models for Tabular Data' (MLP)",
     adapt=inputs.table_schema,
 )
-def mlp(num_classes=2, input_shape=(4,), schema=None, units=(128, 64), dropout=0.1, normalization="batch",
-        embedding_dim=8):
+def mlp(
+    num_classes=2,
+    input_shape=(4,),
+    schema=None,
+    units=(128, 64),
+    dropout=0.3,
+    normalization="batch",
+    embedding_dim=8,
+):
     """Multilayer perceptron: Dense, normalization, ReLU and dropout blocks on numbers and embeddings.
 
     Args:

@@ -16,9 +16,17 @@ from zoo.registry import register_model
 from zoo.tabular import inputs
 from zoo.tabular.mlp import dense_blocks
 
+# Chosen on the validation splits (seeds 0 and 1) of diabetes, breast_cancer, wine
+# and iris, with dropout 0.3 (diabetes R^2 0.48 against 0.46 with 0.1).
 _RECIPE = dict(
-    epochs=100, batch_size=32, optimizer="adamw", learning_rate=3e-3, lr_schedule="cosine",
-    weight_decay=0.01, label_smoothing=0.0, augment=False,
+    epochs=100,
+    batch_size=32,
+    optimizer="adamw",
+    learning_rate=3e-3,
+    lr_schedule="cosine",
+    weight_decay=0.01,
+    label_smoothing=0.0,
+    augment=False,
 )
 
 
@@ -54,7 +62,10 @@ def _wide(numbers, categories, schema, cross_buckets):
         cross = CrossCategories(sizes[i], sizes[j], cross_buckets, name=f"cross_{i}_{j}")
         # An embedding of `units` is a linear layer on the one-hot cross, without the one-hot.
         weights = keras.layers.Embedding(
-            cross.size, units, embeddings_initializer="zeros", name=f"wide_cross_{i}_{j}"
+            cross.size,
+            units,
+            embeddings_initializer="zeros",
+            name=f"wide_cross_{i}_{j}",
         )
         parts.append(weights(cross([categories[i], categories[j]])))
     return parts[0] if len(parts) == 1 else keras.layers.Add(name="wide")(parts)
@@ -67,8 +78,16 @@ def _wide(numbers, categories, schema, cross_buckets):
     paper="Cheng et al. 2016, 'Wide & Deep Learning for Recommender Systems'",
     adapt=inputs.table_schema,
 )
-def wide_and_deep(num_classes=2, input_shape=(4,), schema=None, units=(64, 32), dropout=0.1,
-                  normalization="batch", embedding_dim=8, cross_buckets=1000):
+def wide_and_deep(
+    num_classes=2,
+    input_shape=(4,),
+    schema=None,
+    units=(64, 32),
+    dropout=0.3,
+    normalization="batch",
+    embedding_dim=8,
+    cross_buckets=1000,
+):
     """Wide & Deep: a linear part on raw and crossed categories plus an MLP on embeddings and numbers.
 
     Args:
