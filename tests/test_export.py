@@ -33,7 +33,7 @@ def test_export_writes_verified_files_and_report(exported_run):
     model_dir, stdout = exported_run
     export_dir = model_dir / "export"
     names = {path.name for path in export_dir.iterdir()}
-    assert names == {"saved_model", "report.json"} | {
+    assert names == {"saved_model", "report.json", "export.log"} | {
         f"model_{flavour}.{ext}" for flavour in FLAVOURS for ext in ("tflite", "json")
     }
     report = json.loads((export_dir / "report.json").read_text())
@@ -262,7 +262,7 @@ def test_interrupted_writes_leave_no_final_file(exported_run, tmp_path, monkeypa
         with pytest.raises(KeyboardInterrupt):
             export.export_run(run_copy, formats=["float32"])
     written = {path.name for path in (run_copy / "export").iterdir()}
-    assert written == {"model_float32.tflite", "model_float32.json"}  # no report.json
+    assert written == {"model_float32.tflite", "model_float32.json", "export.log"}  # no report.json
 
 
 def test_report_describes_every_file_and_stale_temporaries_go(exported_run, tmp_path):

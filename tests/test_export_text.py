@@ -76,7 +76,7 @@ def textcnn_run(reviews, quick_latency, tmp_path_factory):
 def test_text_run_exports_four_builtin_flavours_on_token_ids(textcnn_run):
     model_dir, report = textcnn_run
     export_dir = model_dir / "export"
-    assert {path.name for path in export_dir.iterdir()} == {"saved_model", "report.json"} | {
+    assert {path.name for path in export_dir.iterdir()} == {"saved_model", "report.json", "export.log"} | {
         f"model_{flavour}.{ext}" for flavour in FLAVOURS for ext in ("tflite", "json")
     }
     assert report == json.loads((export_dir / "report.json").read_text())
