@@ -37,10 +37,12 @@ def _latency_notes():
     )
 
 
-def _write_tflite_files(data, flavours, export_dir, metadata):
+def _write_tflite_files(data, flavours, export_dir, metadata, output_name):
     paths = []
     with tempfile.TemporaryDirectory() as tmp:
-        batch_of_one = convert.to_saved_model(data.tflite_model, pathlib.Path(tmp) / "saved_model", batch_size=1)
+        batch_of_one = convert.to_saved_model(
+            data.tflite_model, pathlib.Path(tmp) / "saved_model", batch_size=1, output_name=output_name
+        )
         for flavour in flavours:
             path = export_dir / f"model_{flavour}.tflite"
             entries = dict(metadata)
@@ -90,12 +92,12 @@ def export_run(model_dir, formats=FORMATS, data_dir=None):
     export_dir.mkdir(parents=True, exist_ok=True)
     with native_stderr_to(export_dir / LOG):  # the converter's and interpreter's native logs
         if "saved_model" in formats:
-            convert.to_saved_model(model, export_dir / "saved_model", output_name=task.output_name)
-        _write_tflite_files(data, flavours, export_dir, metadata)
+            convert.to_saved_model(task.serving_model(model), export_dir / "saved_model", output_name=task.output_name)
+        _write_tflite_files(data, flavours, export_dir, metadata, task.output_name)
         rows = _verified_rows(task, model, folder, data)
     report = dict(
         model_dir=str(folder.path), model=run["model"], dataset=run["dataset"], task=task.name,
-        test_examples=len(data.labels), agreement_examples=len(data.inputs),
+        test_examples=len(data.labels), agreement_examples=verify.count(data.inputs),
         calibration_examples=len(data.calibration), latency=_latency_notes(), files=rows,
         recommended=recommend(rows), failed={row["file"]: row["gate"]["reasons"] for row in rows if not row.get("gate", {"passed": True})["passed"]},
         summary=verify.summary(rows, task.report_columns[0]), export_seconds=round(time.perf_counter() - start, 2),
@@ -131,7 +133,7 @@ def _verified_rows(task, model, folder, data):
     keras_row = dict(
         file="model.keras", format="keras", size_bytes=verify.size_bytes(folder.model_path),
         **task.compare(reference, reference, data.labels),
-        latency_ms=verify.keras_latency_ms(model, data.inputs[:1]),
+        latency_ms=verify.keras_latency_ms(model, verify.take(data.inputs, 0, 1)),
     )
     rows = [keras_row]
     saved_model = folder.export_dir / "saved_model"

@@ -12,7 +12,8 @@ import numpy as np
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
-from export import delegates
+from export import delegates, sidecar
+from export.generator import Generator
 from export.operators import operator_names
 from export.predictor import Predictor
 
@@ -45,22 +46,38 @@ def latency_ms(call, timing):
     return dict(median=float(np.median(times)), p90=float(np.percentile(times, 90)))
 
 
+def count(inputs):
+    """How many examples `inputs` hold: an array, or a list of arrays (one per input of a multi-input model)."""
+    return len(inputs[0]) if isinstance(inputs, list) else len(inputs)
+
+
+def take(inputs, start, stop):
+    """Examples `start:stop` of an array, or of each array of a list (a multi-input model's inputs)."""
+    return [part[start:stop] for part in inputs] if isinstance(inputs, list) else inputs[start:stop]
+
+
 def keras_outputs(model, inputs):
     """The model's outputs on `inputs`, in batches."""
     return np.concatenate([
-        np.asarray(model(inputs[start : start + BATCH_SIZE], training=False))
-        for start in range(0, len(inputs), BATCH_SIZE)
+        np.asarray(model(take(inputs, start, start + BATCH_SIZE), training=False))
+        for start in range(0, count(inputs), BATCH_SIZE)
     ])
 
 
 def saved_model_outputs(path, inputs):
-    """Outputs of a SavedModel's `serving_default` signature."""
-    signature = tf.saved_model.load(str(path)).signatures["serving_default"]
-    (input_name,) = signature.structured_input_signature[1]
+    """Outputs of a SavedModel's `serving_default` signature (of its `serve` endpoint, which takes
+    a multi-input model's inputs in order)."""
+    loaded = tf.saved_model.load(str(path))
+    signature = loaded.signatures["serving_default"]
     (output_name,) = signature.structured_outputs
+    if isinstance(inputs, list):
+        call = lambda batch: loaded.serve(*batch)
+    else:
+        (input_name,) = signature.structured_input_signature[1]
+        call = lambda batch: signature(**{input_name: tf.constant(batch)})
     return np.concatenate([
-        signature(**{input_name: tf.constant(inputs[start : start + BATCH_SIZE])})[output_name].numpy()
-        for start in range(0, len(inputs), BATCH_SIZE)
+        call(take(inputs, start, start + BATCH_SIZE))[output_name].numpy()
+        for start in range(0, count(inputs), BATCH_SIZE)
     ])
 
 
@@ -69,11 +86,14 @@ def tflite_latency_ms(path, model_input):
 
     Args:
         path: a `.tflite` file.
-        model_input: a batch of one as the file takes it (`Predictor.model_inputs`).
+        model_input: a batch of one as the file takes it (`Predictor.model_inputs`), or a list of
+            them in the file's input order (`Generator.model_inputs`).
     """
     interpreter = Interpreter(model_path=str(path), num_threads=1)
     interpreter.allocate_tensors()
-    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], model_input)
+    model_inputs = model_input if isinstance(model_input, list) else [model_input]
+    for detail, value in zip(interpreter.get_input_details(), model_inputs):
+        interpreter.set_tensor(detail["index"], value)
     return latency_ms(interpreter.invoke, TFLITE_TIMING)
 
 
@@ -84,11 +104,11 @@ def keras_latency_ms(model, batch):
 
 def verify_tflite(task, path, inputs, labels, reference):
     """One TFLite file's row of the report; `inputs` are raw (pixels, or texts that
-    `Predictor` tokenizes as a phone does)."""
-    predictor = Predictor(path)
+    `Predictor` tokenizes as a phone does; a generator's noise and labels, run by `Generator`)."""
+    predictor = Generator(path) if "generator" in sidecar.read(path) else Predictor(path)
     row = dict(file=pathlib.Path(path).name, format="tflite", size_bytes=size_bytes(path))
     row.update(task.compare(predictor.outputs(inputs), reference, labels))
-    row["latency_ms"] = tflite_latency_ms(path, predictor.model_inputs(inputs[-1:]))
+    row["latency_ms"] = tflite_latency_ms(path, predictor.model_inputs(take(inputs, -1, None)))
     content = pathlib.Path(path).read_bytes()
     row["operators"] = operator_names(content)
     row["delegates"] = delegates.readiness(content)

@@ -76,20 +76,25 @@ def make_optimizer(recipe, steps_per_epoch):
 
 
 class StopOnNonFiniteLoss(keras.callbacks.Callback):
-    """Stops training at the first NaN or infinite loss, before anything saves the broken weights."""
+    """Stops training at the first NaN or infinite loss (every logged `*loss`, e.g. a GAN's `d_loss` and
+    `g_loss`), before anything saves the broken weights."""
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
 
     def on_train_batch_end(self, batch, logs=None):
-        loss = (logs or {}).get("loss")
-        if loss is not None and not np.isfinite(float(loss)):
-            lr = keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
-            raise ZooError(
-                f"Training diverged: the loss became {float(loss)} in epoch {self.epoch + 1}, batch {batch + 1} "
-                f"(learning rate {float(lr):.3g}). Nothing was saved from that epoch: try a lower "
-                "--learning_rate, or --optimizer=adamw, in a new --model_dir."
-            )
+        for name, loss in (logs or {}).items():
+            if name.endswith("loss") and not np.isfinite(float(loss)):
+                raise ZooError(self._message(name, float(loss), batch))
+
+    def _message(self, name, loss, batch):
+        optimizer = self.model.optimizer  # None for models with their own optimizers (GANs)
+        rate = f" (learning rate {float(keras.ops.convert_to_numpy(optimizer.learning_rate)):.3g})" if optimizer else ""
+        other = ", or --optimizer=adamw" if optimizer else ""
+        return (
+            f"Training diverged: the {name} became {loss} in epoch {self.epoch + 1}, batch {batch + 1}{rate}. "
+            f"Nothing was saved from that epoch: try a lower --learning_rate{other}, in a new --model_dir."
+        )
 
 
 class Progress(keras.callbacks.Callback):
@@ -110,6 +115,17 @@ class Progress(keras.callbacks.Callback):
         print(f"epoch {epoch + 1}/{self.epochs}: {shown}; {elapsed:.0f} s, about {left:.0f} s left", flush=True)
 
 
+def replay_finished_epochs(train, folder):
+    """Iterates `train` once per epoch that the run's checkpoint has finished, so that a resumed run
+    shuffles and augments its next epoch exactly as an uninterrupted one would: a seeded tf.data
+    shuffle (and random stream) draws new seeds on each pass over the same dataset object."""
+    metadata = folder.file(CHECKPOINTS) / "training_metadata.json"
+    finished = json.loads(metadata.read_text())["epoch"] if metadata.is_file() else 0
+    for _ in range(finished):
+        for _ in train:
+            pass
+
+
 def fit(task, model, splits, recipe, folder, seed, chief=True):
     """Compiles (as `task` says) and trains `model` in place, resuming from the run's checkpoints.
 
@@ -128,7 +144,9 @@ def fit(task, model, splits, recipe, folder, seed, chief=True):
             keras.callbacks.CSVLogger(str(folder.file(HISTORY)), append=True),
             keras.callbacks.TensorBoard(str(folder.file(LOGS))),
             Progress(recipe["epochs"]),
+            *task.callbacks(model, splits, folder),
         ]
+    replay_finished_epochs(train, folder)
     start = time.perf_counter()
     history = model.fit(
         train, validation_data=validation, epochs=recipe["epochs"], callbacks=callbacks, shuffle=False, verbose=0

@@ -89,9 +89,18 @@ def entry_from_run(model_dir, weights_file, default, training_command):
     """
     folder, weights_file = RunFolder(model_dir).require_finished(), pathlib.Path(weights_file)
     config, metrics = folder.config(), folder.metrics()
-    run = config["run"]
+    run, test = config["run"], metrics["test"]
+    results = dict(test_quality=test)  # e.g. a generator's quality measures
+    if "accuracy" in test:
+        results = dict(
+            test_accuracy=test["accuracy"],
+            test_examples=test["num_examples"],
+            macro_f1=test["macro_f1"],
+            validation_accuracy=metrics["validation_accuracy"],
+        )
     return dict(
         model=run["model"],
+        task=run["task"],
         dataset=run["dataset"],
         default=default,
         builder_kwargs={},
@@ -101,10 +110,7 @@ def entry_from_run(model_dir, weights_file, default, training_command):
         training_command=training_command,
         recipe=run["recipe"],
         seed=run["seed"],
-        test_accuracy=metrics["test"]["accuracy"],
-        test_examples=metrics["test"]["num_examples"],
-        macro_f1=metrics["test"]["macro_f1"],
-        validation_accuracy=metrics["validation_accuracy"],
+        **results,
         num_parameters=metrics["num_parameters"],
         file=weights_file.name,
         format="compressed npz of float16 arrays keyed by Keras variable path",

@@ -117,6 +117,10 @@ class Task:
         """Returns batched `(train, validation)` datasets as `compile`'s loss takes them."""
         raise NotImplementedError
 
+    def callbacks(self, model, splits, folder):
+        """Extra Keras callbacks of the chief's training, e.g. samples written to the `RunFolder` every epoch."""
+        return []
+
     # Evaluation and description.
     def evaluate(self, model, splits):
         """Returns `(metrics, outputs)`: metrics.json's task entries and what `write_plots` draws."""
@@ -145,6 +149,10 @@ class Task:
     def export_data(self, config, model, data_dir=None):
         """Returns the run's `ExportData`."""
         raise NotImplementedError
+
+    def serving_model(self, model):
+        """The Keras model that the SavedModel serves (the whole model unless only part of it is used)."""
+        return model
 
     def compare(self, outputs, reference, labels):
         """One report row's quality entries: a file's outputs on `ExportData.inputs` against Keras's

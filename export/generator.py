@@ -1,0 +1,119 @@
+"""`Generator`: an exported image generator (a GAN's) on seeds and class labels, as a phone runs it."""
+
+import numbers
+import pathlib
+
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+
+from export import sidecar
+from export.predictor import dequantize, quantize
+from zoo.errors import ZooError
+
+
+class Generator:
+    """Runs a generator file written by `export` for an `image_generation` run: noise (and a class
+    label per image for conditional models) in, raw 0-255 pixels out.
+
+    The noise of a seed is the Keras model's (`GAN.noise`: numpy's standard normal from
+    `default_rng(seed)`), so a file and its Keras model make the same images from the same seed;
+    the latent size and the classes come from the sidecar.
+
+        generator = export.Generator("runs/conditional_dcgan_mnist_5k/export/model_int8.tflite")
+        images = generator.generate(10, seed=0, labels=range(10))  # float32 (10, 28, 28, 1), 0-255
+
+    Args:
+        model_path: a `.tflite` file with its `.json` sidecar.
+        num_threads: CPU threads for the LiteRT interpreter.
+    """
+
+    def __init__(self, model_path, num_threads=1):
+        self.path = pathlib.Path(model_path)
+        if not self.path.is_file():
+            kind = "a folder" if self.path.is_dir() else "missing"
+            raise ZooError(f"{self.path} is {kind}: pass an exported .tflite file (e.g. DIR/export/model_int8.tflite).")
+        self.metadata = sidecar.read(self.path)
+        if "generator" not in self.metadata:
+            raise ZooError(
+                f"{self.path.name} is a {self.metadata.get('task', 'image_classification')} model, not an image "
+                "generator: run it with export.Predictor."
+            )
+        self.latent_dim = self.metadata["generator"]["latent_dim"]
+        self.num_classes = self.metadata["generator"]["num_classes"]
+        self.labels = self.metadata["generator"]["class_names"]
+        try:
+            self._interpreter = Interpreter(model_path=str(self.path), num_threads=num_threads)
+        except ValueError as error:
+            raise ZooError(
+                f"{self.path} is not a valid TFLite file ({error}); it may be truncated or corrupt: export it again."
+            ) from None
+        self._interpreter.allocate_tensors()
+        # The file orders its inputs its own way: the noise is (1, latent_dim), the label (1,).
+        self._inputs = self._interpreter.get_input_details()
+        self._output = self._interpreter.get_output_details()[0]
+        self.image_shape = tuple(int(size) for size in self._output["shape"][1:])
+
+    def noise(self, num_images, seed=0):
+        """Returns `num_images` latent vectors from numpy's standard normal with `seed` (as `GAN.noise`)."""
+        return np.random.default_rng(seed).standard_normal((num_images, self.latent_dim)).astype("float32")
+
+    def model_inputs(self, inputs):
+        """Returns what the file is fed for `inputs`: the noise `(batch, latent_dim)`, or `[noise, labels]`
+        for a conditional model; a list in the file's input order, cast (and quantized) to its types."""
+        parts = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(parts) != len(self._inputs):
+            wanted = "[noise, labels]" if self.num_classes else "noise"
+            raise ZooError(f"{self.path.name} takes {wanted}. Received: {len(parts)} input(s)")
+        noise = np.asarray(parts[0], np.float32)
+        labels = np.asarray(parts[1], np.int32) if self.num_classes else None
+        if noise.ndim != 2 or noise.shape[1] != self.latent_dim or not np.isfinite(noise).all():
+            raise ZooError(
+                f"{self.path.name} takes finite noise of shape (batch, {self.latent_dim}). Received: {noise.shape}"
+            )
+        if labels is not None and labels.shape != noise.shape[:1]:
+            raise ZooError(f"{self.path.name} takes one label per noise vector. Received: shape {labels.shape}")
+        by_rank = {2: noise, 1: labels}
+        return [quantize(by_rank[len(detail["shape"])], detail) for detail in self._inputs]
+
+    def outputs(self, inputs):
+        """Returns float32 pixels `(batch, height, width, channels)` for `model_inputs`' `inputs`,
+        one image per call as on a phone (the files have a batch of 1)."""
+        results = []
+        model_inputs = self.model_inputs(inputs)
+        for index in range(len(model_inputs[0])):
+            for detail, values in zip(self._inputs, model_inputs):
+                self._interpreter.set_tensor(detail["index"], values[index : index + 1])
+            self._interpreter.invoke()
+            results.append(self._interpreter.get_tensor(self._output["index"])[0])
+        return dequantize(np.stack(results), self._output)
+
+    def generate(self, num_images, seed=0, labels=None):
+        """Returns `num_images` float32 images, pixels 0-255 (`np.round(...).astype(np.uint8)` for files).
+
+        Args:
+            num_images: how many.
+            seed: of the noise; the Keras model makes the same images from the same seed.
+            labels: conditional models only: the class of each image (an int or a class name,
+                or one per image); default: the classes in turn, 0, 1, ..., 0, 1, ...
+        """
+        if not isinstance(num_images, numbers.Integral) or num_images < 1:
+            raise ZooError(f"num_images must be a positive int. Received: num_images={num_images!r}")
+        noise = self.noise(num_images, seed)
+        if not self.num_classes:
+            if labels is not None:
+                raise ZooError(f"{self.path.name} is unconditional: it takes no labels. Received: labels={labels!r}")
+            return np.clip(self.outputs(noise), 0, 255)
+        labels = np.arange(num_images) % self.num_classes if labels is None else self._class_ids(labels, num_images)
+        return np.clip(self.outputs([noise, labels]), 0, 255)
+
+    def _class_ids(self, labels, num_images):
+        labels = [labels] * num_images if isinstance(labels, (str, numbers.Integral)) else list(labels)
+        names = {name: index for index, name in enumerate(self.labels)}
+        ids = [names.get(label, label) if isinstance(label, str) else label for label in labels]
+        valid = all(isinstance(label, numbers.Integral) and 0 <= label < self.num_classes for label in ids)
+        if len(ids) != num_images or not valid:
+            raise ZooError(
+                f"{self.path.name} takes one label per image ({num_images}), each a class id 0-{self.num_classes - 1} "
+                f"or a class name ({', '.join(self.labels)}). Received: labels={labels!r}"
+            )
+        return np.asarray(ids, np.int32)

@@ -1,0 +1,110 @@
+"""The generation app: a GAN through the app core, its samples, quality and export, and the shipped generators."""
+
+import json
+
+import numpy as np
+import pytest
+
+import export
+import zoo
+from helpers import assert_one_line_error, run
+from zoo.generative import quality
+from zoo.pretrained import pretrained_info
+from zoo.run_folder import RunFolder, load_keras_file
+from zoo_apps import generate
+from zoo_apps.trainer import StopOnNonFiniteLoss
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    """A 2-epoch conditional_dcgan run on the 8x8 digits, exported to float32 and int8."""
+    model_dir = tmp_path_factory.mktemp("generate") / "run"
+    args = ("--dataset=digits", "--epochs=2", "--batch_size=256", f"--model_dir={model_dir}")
+    result = run(generate.main, *args, "--export=float32,int8")
+    return RunFolder(model_dir), result, args
+
+
+def test_the_run_folder_holds_samples_of_every_epoch_curves_quality_and_a_card(digits_run):
+    folder, result, _ = digits_run
+    assert "Frechet distance" in result.stdout and "class match" in result.stdout
+    for name in ("samples/epoch_001.png", "samples/epoch_002.png", "samples.png", "progress.png"):
+        assert folder.file(name).stat().st_size > 0, name
+    assert list(folder.file("logs/samples").glob("events.out.tfevents.*"))  # the grids in TensorBoard
+    assert {"d_loss", "g_loss", "val_d_loss", "val_g_loss"} <= set(folder.history()[-1])
+    assert folder.file("training_curves.png").stat().st_size > 0
+    test = folder.metrics()["test"]
+    assert 0 <= test["class_match"] <= 1 and test["num_images"] == 90
+    assert test["frechet_ratio"] == pytest.approx(test["frechet_distance"] / test["frechet_floor"])
+    assert test["classifier"] == "cnn_digits" and test["classifier_sha256"] == pretrained_info("cnn_digits")["sha256"]
+    card = folder.file("MODEL_CARD.md").read_text()
+    assert "![Samples from fixed noise" in card and "class match **" in card and "mode collapse" in card
+
+
+def test_the_export_is_gated_on_the_judge_and_pixels_and_generator_matches_keras(digits_run):
+    folder, _, _ = digits_run
+    report = folder.report()
+    rows = {row["file"]: row for row in report["files"]}
+    assert set(rows) == {"model.keras", "model_float32.tflite", "model_int8.tflite"}
+    assert all(rows[name]["gate"]["passed"] for name in ("model_float32.tflite", "model_int8.tflite")), report["failed"]
+    assert rows["model_float32.tflite"]["top1_agreement"] == 1.0 and rows["model_float32.tflite"]["max_abs_diff"] < 1e-3
+    assert report["agreement_examples"] == 500 and report["calibration_examples"] == 300
+    model = load_keras_file(folder.model_path)
+    labels = [3, 1, 4, 1, 5, 9, 2, 6]
+    keras_images = model.generate(model.noise(8, seed=7), labels)
+    for flavour, tolerance in (("float32", 1e-3), ("int8", 5.0)):
+        generator = export.Generator(folder.export_dir / f"model_{flavour}.tflite")
+        images = generator.generate(8, seed=7, labels=[str(label) for label in labels])
+        assert images.shape == (8, 8, 8, 1) and images.min() >= 0 and images.max() <= 255
+        assert np.abs(images - keras_images).mean() < tolerance, flavour
+    assert json.loads((folder.export_dir / "model_int8.json").read_text())["generator"]["latent_dim"] == 100
+
+
+def test_generator_and_predictor_refuse_what_they_cannot_run(digits_run):
+    folder, _, _ = digits_run
+    path = folder.export_dir / "model_float32.tflite"
+    with pytest.raises(zoo.ZooError, match="one label per image .8., each a class id 0-9"):
+        export.Generator(path).generate(8, labels=[1, 2])
+    with pytest.raises(zoo.ZooError, match="num_images must be a positive int"):
+        export.Generator(path).generate(0)
+    with pytest.raises(zoo.ZooError, match="generates images: run it with export.Generator|single-input"):
+        export.Predictor(path).predict([np.zeros((1, 100)), np.zeros(1)])
+
+
+def test_a_finished_run_is_not_trained_again(digits_run):
+    folder, _, args = digits_run
+    assert "has finished already" in run(generate.main, *args).stdout
+
+
+@pytest.mark.parametrize(
+    "flag, message",
+    [
+        ("--model=cnn", "'cnn' is a image_classification model, not a image_generation one: use one of"),
+        ("--dataset=mr", "Image generation trains on mnist_5k, digits"),
+        ("--optimizer=sgd", "GANs train with two Adam optimizers (beta_1 0.5) at a constant --learning_rate"),
+    ],
+)
+def test_other_models_data_and_recipes_are_refused_in_one_line(tmp_path, flag, message):
+    assert_one_line_error(run(generate.main, flag, f"--model_dir={tmp_path}/run", check=False), message)
+
+
+def test_a_non_finite_generator_or_discriminator_loss_stops_training():
+    model = zoo.create_model("dcgan", input_shape=(8, 8, 1))
+    model.compile()  # its own two optimizers, none for Keras
+    stop = StopOnNonFiniteLoss()
+    stop.set_model(model)
+    stop.on_epoch_begin(0)
+    stop.on_train_batch_end(0, {"d_loss": 0.7, "g_loss": 0.7})
+    with pytest.raises(zoo.ZooError, match="the g_loss became nan in epoch 1, batch 3. Nothing was saved"):
+        stop.on_train_batch_end(2, {"d_loss": 0.7, "g_loss": float("nan")})
+
+
+def test_the_shipped_generators_load_and_draw_the_classes_asked_for():
+    model = zoo.create_model("conditional_dcgan", pretrained=True)
+    entry = pretrained_info("conditional_dcgan")
+    assert entry["task"] == "image_generation" and entry["test_quality"]["class_match"] >= 0.95
+    labels = np.arange(100) % 10
+    logits = quality.load_judge().features_and_logits(model.generate(model.noise(100, seed=5), labels))[1]
+    assert quality.class_match(logits, labels) >= 0.9
+    unconditional = zoo.load_pretrained("dcgan_mnist_5k")
+    images = unconditional.generate(unconditional.noise(4))
+    assert images.shape == (4, 28, 28, 1) and np.isfinite(images).all()
