@@ -43,7 +43,7 @@ def test_text_run_card_describes_its_line_files_options_and_limits(tmp_path):
     command = "python -m zoo_apps.text_classify --model=textcnn --dataset=lines:data/reviews --seed=0"
     assert f"`{command} --sequence_length=32`" in card
     assert f'model = keras.saving.load_model("{model_dir / "model.keras"}")' in card
-    assert "outputs = model(texts)" in card and "probabilities = keras.ops.softmax(outputs)" in card
+    assert "logits = model(texts)" in card and "probabilities = keras.ops.softmax(logits)" in card
     assert f'zoo.create_model("textcnn", pretrained="{model_dir}", num_classes=5)' in card
     assert "reads only the first 32 tokens of a text" in card and "Not exported: re-run" in card
     assert "documentation" not in card

@@ -61,16 +61,12 @@ def _overview(config, metrics, task, entry):
     return ["| | |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
 
 
-def _usage(config, model_dir, entry):
+def _usage(config, model_dir, entry, task):
     model = config["run"]["model"]
     weights = entry["name"] if entry else str(model_dir)
     load = f'zoo.load_pretrained("{weights}")' if entry else f'keras.saving.load_model("{model_dir / "model.keras"}")'
-    shape = config["input_shape"]
-    inputs = f"images)  # float32 pixels 0-255, shape (batch, {', '.join(map(str, shape))})" if shape else "texts)"
-    lines = ["```python", "import keras, zoo", f"model = {load}", f"outputs = model({inputs}"]
-    if config.get("class_names"):
-        lines.append("probabilities = keras.ops.softmax(outputs)")
-    if registry.model_info(model)["from_runs"]:
+    lines = ["```python", "import keras, zoo", f"model = {load}", *task.card_usage(config)]
+    if registry.model_info(model)["from_runs"] and config.get("class_names") and task.name.endswith("classification"):
         lines += [
             "# Fine-tuning on 5 classes of your own: the same backbone, a fresh head.",
             f'model = zoo.create_model("{model}", pretrained="{weights}", num_classes=5)',
@@ -151,7 +147,7 @@ def model_card_text(model_dir, entry=None):
     sections = [
         [f"# Model card: {title}", ""] + _overview(config, metrics, task, entry),
         ["## Intended use", "", task.intended_use(config)],
-        ["## Use", ""] + _usage(config, folder.path, entry),
+        ["## Use", ""] + _usage(config, folder.path, entry, task),
         ["## Data", "", _data(run, task)],
         ["## Training", "", f"`{command(run)}` ({timing}).", "", "| recipe | value |", "|---|---|"]
         + [f"| {name} | {value} |" for name, value in run["recipe"].items()],

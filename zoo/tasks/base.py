@@ -142,6 +142,10 @@ class Task:
         """Task-specific Markdown bullet lines of the card's Limitations section."""
         return []
 
+    def card_usage(self, config, model_variable="model"):
+        """Python lines of the card's Use section after the model is loaded into `model_variable`."""
+        return [f"outputs = {model_variable}(inputs)  # {self.input_description}"]
+
     def intended_use(self, config):
         return f"{self.name.replace('_', ' ').capitalize()} of inputs like those of `{config['run']['dataset']}`."
 

@@ -115,6 +115,11 @@ class Classification(Task):
             for name, row in test["per_class"].items()
         ]
 
+    def card_usage(self, config, model_variable="model"):
+        shape = config["input_shape"]
+        inputs = f"images)  # float32 pixels 0-255, shape (batch, {', '.join(map(str, shape))})" if shape else "texts)"
+        return [f"logits = {model_variable}({inputs}", "probabilities = keras.ops.softmax(logits)"]
+
     def card_limitations(self, config, metrics):
         count = metrics["test"]["num_examples"]
         low, high = evaluation.wilson_interval(metrics["test"]["accuracy"], count)

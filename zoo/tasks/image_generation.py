@@ -204,6 +204,10 @@ class ImageGeneration(Task):
             lines.append("- Unconditional: the class of an image is whatever its noise gives; conditional_dcgan asks.")
         return lines
 
+    def card_usage(self, config, model_variable="model"):
+        labels = ", labels=range(10)" if config.get("class_names") else ""
+        return [f"images = {model_variable}.generate({model_variable}.noise(10, seed=0){labels})  # 0-255 pixels"]
+
     def intended_use(self, config):
         return (
             f"Drawing images like those of `{config['run']['dataset']}` from a seed (of the class asked for, "
