@@ -52,10 +52,7 @@ def float32_model(model):
 
 def input_signature(model, batch_size=None):
     """The model's inputs as `tf.TensorSpec`s with a batch dimension of `batch_size`."""
-    return [
-        tf.TensorSpec((batch_size, *tensor.shape[1:]), tensor.dtype, name=tensor.name)
-        for tensor in model.inputs
-    ]
+    return [tf.TensorSpec((batch_size, *tensor.shape[1:]), tensor.dtype, name=tensor.name) for tensor in model.inputs]
 
 
 def to_saved_model(model, path, batch_size=None, output_name="logits"):

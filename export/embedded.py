@@ -44,7 +44,9 @@ def with_metadata(tflite_model, description):
     return add_metadata(
         tflite_model,
         name=f"{description.get('model', 'model')} ({description.get('task', 'model').replace('_', ' ')})",
-        description=f"zoo {description.get('model')} trained on {description.get('dataset')}, {description['flavour']}.",
+        description=(
+            f"zoo {description.get('model')} trained on {description.get('dataset')}, {description['flavour']}."
+        ),
         version=f"zoo {__version__}",
         author="zoo",
         license=LICENSE,

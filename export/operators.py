@@ -4,9 +4,7 @@ from ai_edge_litert import schema_py_generated as schema
 
 from zoo.errors import ZooError
 
-_BUILTIN_NAMES = {
-    code: name for name, code in vars(schema.BuiltinOperator).items() if name.isupper()
-}
+_BUILTIN_NAMES = {code: name for name, code in vars(schema.BuiltinOperator).items() if name.isupper()}
 
 
 def operator_names(tflite_model):

@@ -43,7 +43,10 @@ def main(flag_values, args):
     if predictor.tokenizer:
         inputs, options = args, {}
     else:  # decoded files hold 0-255 pixels, even a dark image whose values all lie within 0-1
-        inputs, options = np.stack([load_image(path, predictor.input_shape) for path in args]), dict(allow_unit_range=True)
+        inputs, options = (
+            np.stack([load_image(path, predictor.input_shape) for path in args]),
+            dict(allow_unit_range=True),
+        )
     for name, ranked in zip(args, predictor.predict(inputs, top_k=flag_values.top_k, **options)):
         print(f"{name}: " + ", ".join(f"{label} {score:.3f}" for label, score in ranked))
 

@@ -30,7 +30,8 @@ def _latency_notes():
     return dict(
         batch_size=1,
         tflite=dict(
-            runs=verify.TFLITE_TIMING[0], warmup=verify.TFLITE_TIMING[1],
+            runs=verify.TFLITE_TIMING[0],
+            warmup=verify.TFLITE_TIMING[1],
             how="ai_edge_litert Interpreter, 1 thread, invoke()",
         ),
         keras=dict(runs=verify.KERAS_TIMING[0], warmup=verify.KERAS_TIMING[1], how="model(x) eager call"),
@@ -49,7 +50,10 @@ def _write_tflite_files(data, flavours, export_dir, metadata, output_name):
             if flavour == "int8":
                 entries["calibration"] = dict(split="train", examples=len(data.calibration))
             convert.to_tflite(
-                batch_of_one, path, flavour, metadata=entries,
+                batch_of_one,
+                path,
+                flavour,
+                metadata=entries,
                 representative_data=data.calibration if flavour == "int8" else None,
             )
             paths.append(path)
@@ -96,15 +100,30 @@ def export_run(model_dir, formats=FORMATS, data_dir=None):
         _write_tflite_files(data, flavours, export_dir, metadata, task.output_name)
         rows = _verified_rows(task, model, folder, data)
     report = dict(
-        model_dir=str(folder.path), model=run["model"], dataset=run["dataset"], task=task.name,
-        test_examples=len(data.labels), agreement_examples=verify.count(data.inputs),
-        calibration_examples=len(data.calibration), latency=_latency_notes(), files=rows,
-        recommended=recommend(rows), failed={row["file"]: row["gate"]["reasons"] for row in rows if not row.get("gate", {"passed": True})["passed"]},
-        summary=verify.summary(rows, task.report_columns[0]), export_seconds=round(time.perf_counter() - start, 2),
+        model_dir=str(folder.path),
+        model=run["model"],
+        dataset=run["dataset"],
+        task=task.name,
+        test_examples=len(data.labels),
+        agreement_examples=verify.count(data.inputs),
+        calibration_examples=len(data.calibration),
+        latency=_latency_notes(),
+        files=rows,
+        recommended=recommend(rows),
+        failed={row["file"]: row["gate"]["reasons"] for row in rows if "gate" in row and not row["gate"]["passed"]},
+        summary=verify.summary(rows, task.report_columns[0]),
+        export_seconds=round(time.perf_counter() - start, 2),
     )
     folder.write_report(report)
-    print(f"Export of {folder.path} ({run['model']} on {run['dataset']}, {len(data.labels)} test examples):")
-    print(verify.format_table(rows, task.report_columns))
+    _print_report(report, task, export_dir)
+    return report
+
+
+def _print_report(report, task, export_dir):
+    print(
+        f"Export of {report['model_dir']} ({report['model']} on {report['dataset']}, {report['test_examples']} test examples):"
+    )
+    print(verify.format_table(report["files"], task.report_columns))
     print(f"{json.dumps(report['summary'])}; {report['export_seconds']} s; wrote {export_dir}")
     for name, reasons in report["failed"].items():
         print(f"FAILED the fidelity gate: {name} {'; '.join(reasons)}")
@@ -112,7 +131,6 @@ def export_run(model_dir, formats=FORMATS, data_dir=None):
     print(f"Recommended for phones: {recommended['file']} ({recommended['why']})")
     if recommended["slower_than_float32"]:
         print(f"Slower than float32 on this CPU: {', '.join(recommended['slower_than_float32'])}")
-    return report
 
 
 def check_gate(report):
@@ -131,7 +149,9 @@ def _verified_rows(task, model, folder, data):
     """The report's rows: Keras, then every file in export/ (also from earlier exports) against it."""
     reference = verify.keras_outputs(model, data.inputs)
     keras_row = dict(
-        file="model.keras", format="keras", size_bytes=verify.size_bytes(folder.model_path),
+        file="model.keras",
+        format="keras",
+        size_bytes=verify.size_bytes(folder.model_path),
         **task.compare(reference, reference, data.labels),
         latency_ms=verify.keras_latency_ms(model, verify.take(data.inputs, 0, 1)),
     )
@@ -139,10 +159,14 @@ def _verified_rows(task, model, folder, data):
     saved_model = folder.export_dir / "saved_model"
     if saved_model.is_dir():
         outputs = verify.saved_model_outputs(saved_model, data.inputs)
-        rows.append(dict(
-            file="saved_model", format="saved_model", size_bytes=verify.size_bytes(saved_model),
-            **task.compare(outputs, reference, data.labels),
-        ))
+        rows.append(
+            dict(
+                file="saved_model",
+                format="saved_model",
+                size_bytes=verify.size_bytes(saved_model),
+                **task.compare(outputs, reference, data.labels),
+            )
+        )
         rows[-1]["gate"] = _gate(task, rows[-1], keras_row)
     for flavour in convert.FLAVOURS:
         path = folder.export_dir / f"model_{flavour}.tflite"
@@ -161,7 +185,8 @@ def _verified_tflite_row(task, path, data, reference, keras_row):
     row["gate"] = _gate(task, row, keras_row)
     description = sidecar.read(path)
     description["verification"] = dict(
-        test_examples=len(data.labels), keras=keras_row.get(task.report_columns[0]),
+        test_examples=len(data.labels),
+        keras=keras_row.get(task.report_columns[0]),
         **{key: value for key, value in row.items() if key not in ("file", "format", "operators", "latency_ms")},
     )
     sidecar.write(path, description)
@@ -174,8 +199,11 @@ def recommend(rows):
     passed = [row for row in rows if row["format"] == "tflite" and row["gate"]["passed"]]
     float32 = next((row for row in rows if row["file"] == "model_float32.tflite"), None)
     slower = [
-        row["file"] for row in rows
-        if float32 and row["format"] == "tflite" and row is not float32
+        row["file"]
+        for row in rows
+        if float32
+        and row["format"] == "tflite"
+        and row is not float32
         and row["latency_ms"]["median"] > 1.05 * float32["latency_ms"]["median"]
     ]
     if not passed:

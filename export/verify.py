@@ -58,10 +58,12 @@ def take(inputs, start, stop):
 
 def keras_outputs(model, inputs):
     """The model's outputs on `inputs`, in batches."""
-    return np.concatenate([
-        np.asarray(model(take(inputs, start, start + BATCH_SIZE), training=False))
-        for start in range(0, count(inputs), BATCH_SIZE)
-    ])
+    return np.concatenate(
+        [
+            np.asarray(model(take(inputs, start, start + BATCH_SIZE), training=False))
+            for start in range(0, count(inputs), BATCH_SIZE)
+        ]
+    )
 
 
 def saved_model_outputs(path, inputs):
@@ -75,10 +77,12 @@ def saved_model_outputs(path, inputs):
     else:
         (input_name,) = signature.structured_input_signature[1]
         call = lambda batch: signature(**{input_name: tf.constant(batch)})
-    return np.concatenate([
-        call(take(inputs, start, start + BATCH_SIZE))[output_name].numpy()
-        for start in range(0, count(inputs), BATCH_SIZE)
-    ])
+    return np.concatenate(
+        [
+            call(take(inputs, start, start + BATCH_SIZE))[output_name].numpy()
+            for start in range(0, count(inputs), BATCH_SIZE)
+        ]
+    )
 
 
 def tflite_latency_ms(path, model_input):

@@ -77,8 +77,10 @@ def measure(model_dir):
 
 
 def main(argv):
-    print("| run | export s (< 60) | int8 agreement, inputs (>= 0.995) | int8 - Keras accuracy | "
-          "zoo / plain float32 latency (<= 1.05) | zoo / plain int8 latency (<= 1.05) | recommended |")
+    print(
+        "| run | export s (< 60) | int8 agreement, inputs (>= 0.995) | int8 - Keras accuracy | "
+        "zoo / plain float32 latency (<= 1.05) | zoo / plain int8 latency (<= 1.05) | recommended |"
+    )
     print("|---|---|---|---|---|---|---|")
     for model_dir in FLAGS.model_dirs:
         report, seconds, ratios = measure(model_dir)

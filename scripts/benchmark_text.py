@@ -57,15 +57,28 @@ def nb_logistic_regression(dataset, seed):
 
 def train(model, seed):
     model_dir = pathlib.Path(FLAGS.runs_dir) / f"{model}_seed{seed}"
-    command = [sys.executable, "-m", "zoo_apps.text_classify", f"--model={model}",
-               f"--dataset={FLAGS.dataset}", f"--seed={seed}", f"--model_dir={model_dir}"]
+    command = [
+        sys.executable,
+        "-m",
+        "zoo_apps.text_classify",
+        f"--model={model}",
+        f"--dataset={FLAGS.dataset}",
+        f"--seed={seed}",
+        f"--model_dir={model_dir}",
+    ]
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seconds = time.perf_counter() - start
     metrics = json.loads((model_dir / "metrics.json").read_text())
-    row = dict(model=model, seed=seed, validation=metrics["validation_accuracy"],
-               test=metrics["test"]["accuracy"], params=metrics["num_parameters"],
-               command_seconds=round(seconds, 1), training_seconds=metrics["training_seconds"])
+    row = dict(
+        model=model,
+        seed=seed,
+        validation=metrics["validation_accuracy"],
+        test=metrics["test"]["accuracy"],
+        params=metrics["num_parameters"],
+        command_seconds=round(seconds, 1),
+        training_seconds=metrics["training_seconds"],
+    )
     if FLAGS.export and model == "textcnn":
         import export
 
@@ -83,12 +96,16 @@ def main(argv):
     print("|---|---|---|---|---|---|---|")
     for row in rows:
         int8 = f"{row['int8_test']:.4f}" if "int8_test" in row else "-"
-        print(f"| `{row['model']}` | {row['seed']} | {row['params']:,} | {row['validation']:.4f} | "
-              f"{row['test']:.4f} | {int8} | {row['command_seconds']} |")
+        print(
+            f"| `{row['model']}` | {row['seed']} | {row['params']:,} | {row['validation']:.4f} | "
+            f"{row['test']:.4f} | {int8} | {row['command_seconds']} |"
+        )
     for seed in seeds:
         reference = nb_logistic_regression(FLAGS.dataset, seed)
-        print(f"| bigram NB-LR (reference, scikit-learn) | {seed} | - | {reference['validation']:.4f} | "
-              f"{reference['test']:.4f} | - | - |")
+        print(
+            f"| bigram NB-LR (reference, scikit-learn) | {seed} | - | {reference['validation']:.4f} | "
+            f"{reference['test']:.4f} | - | - |"
+        )
 
 
 if __name__ == "__main__":

@@ -67,9 +67,18 @@ def examples_per_second(fit, num_examples):
 def train_on_workers(num_workers, model_dir):
     """Runs the app on `num_workers` local workers; returns its metrics.json."""
     launcher = pathlib.Path(__file__).with_name("launch_local_cluster.py")
-    command = [sys.executable, str(launcher), f"--num_workers={num_workers}", "--",
-               "-m", "zoo_apps.image_classify", f"--model={FLAGS.model}", f"--dataset={FLAGS.dataset}",
-               "--strategy=multi_worker", f"--model_dir={model_dir}"]
+    command = [
+        sys.executable,
+        str(launcher),
+        f"--num_workers={num_workers}",
+        "--",
+        "-m",
+        "zoo_apps.image_classify",
+        f"--model={FLAGS.model}",
+        f"--dataset={FLAGS.dataset}",
+        "--strategy=multi_worker",
+        f"--model_dir={model_dir}",
+    ]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return json.loads((pathlib.Path(model_dir) / "metrics.json").read_text())
 
@@ -79,17 +88,20 @@ def compare_workers():
     with tempfile.TemporaryDirectory() as folder:
         for num_workers in (int(n) for n in FLAGS.workers):
             metrics = train_on_workers(num_workers, f"{folder}/workers{num_workers}")
-            print(f"  {num_workers} worker(s): test accuracy {metrics['test']['accuracy']:.4f}, "
-                  f"validation {metrics['validation_accuracy']:.4f}, "
-                  f"{metrics['examples_per_second']:.0f} examples/s, {metrics['training_seconds']:.0f} s")
+            print(
+                f"  {num_workers} worker(s): test accuracy {metrics['test']['accuracy']:.4f}, "
+                f"validation {metrics['validation_accuracy']:.4f}, "
+                f"{metrics['examples_per_second']:.0f} examples/s, {metrics['training_seconds']:.0f} s"
+            )
 
 
 def main(argv):
     if FLAGS.workers:
         return compare_workers()
     splits = load_image_dataset(FLAGS.dataset)
-    recipe = dict(zoo.model_info(FLAGS.model)["recipe"], augment=False,
-                  lr_schedule="constant", batch_size=FLAGS.batch_size)
+    recipe = dict(
+        zoo.model_info(FLAGS.model)["recipe"], augment=False, lr_schedule="constant", batch_size=FLAGS.batch_size
+    )
     images, labels = (np.stack(a) for a in zip(*splits.train.as_numpy_iterator()))
     one_hot = keras.utils.to_categorical(labels, splits.num_classes)
     pipeline, _ = zoo.get_task("image_classification").training_pipelines(splits, recipe, seed=0)
@@ -97,20 +109,19 @@ def main(argv):
     fits = {
         "zoo pipeline": lambda model, **kw: model.fit(pipeline, shuffle=False, verbose=0, **kw),
         "plain model.fit(arrays)": lambda model, **kw: model.fit(
-            images, one_hot, batch_size=FLAGS.batch_size, shuffle=True, verbose=0, **kw),
+            images, one_hot, batch_size=FLAGS.batch_size, shuffle=True, verbose=0, **kw
+        ),
     }
     results = {name: [] for name in fits}
     for round_index in range(FLAGS.rounds):
         # Alternate which goes first, so that drifts in machine load hit both alike.
         for name in sorted(fits, reverse=bool(round_index % 2)):
             model = compiled_model(splits, recipe)
-            results[name].append(examples_per_second(
-                lambda **kw: fits[name](model, **kw), len(labels)))
-    print(f"\n{FLAGS.model} on {FLAGS.dataset}, batch {FLAGS.batch_size}, "
-          f"{len(labels)} training examples")
+            fit = fits[name]
+            results[name].append(examples_per_second(lambda fit=fit, model=model, **kw: fit(model, **kw), len(labels)))
+    print(f"\n{FLAGS.model} on {FLAGS.dataset}, batch {FLAGS.batch_size}, {len(labels)} training examples")
     for name, values in results.items():
-        print(f"  {name:26s} {np.median(values):9.0f} examples/s  (rounds: "
-              f"{', '.join(f'{v:.0f}' for v in values)})")
+        print(f"  {name:26s} {np.median(values):9.0f} examples/s  (rounds: {', '.join(f'{v:.0f}' for v in values)})")
     ratio = np.median(results["zoo pipeline"]) / np.median(results["plain model.fit(arrays)"])
     print(f"  ratio zoo / plain: {ratio:.2f}")
 

@@ -32,7 +32,9 @@ flags.DEFINE_list("entries", None, "Entries to benchmark; default all in the man
 flags.DEFINE_string("manifest", None, "Another manifest.json; default the package's.")
 flags.DEFINE_string("output_dir", "runs/benchmark_zoo", "Where the exports and the results go.")
 flags.DEFINE_string(
-    "data_dir", None, "tfds data directory with `mnist` prepared: mnist_5k entries are then "
+    "data_dir",
+    None,
+    "tfds data directory with `mnist` prepared: mnist_5k entries are then "
     "also scored on the full MNIST test set (10,000 digits).",
 )
 FLAGS = flags.FLAGS
@@ -71,11 +73,21 @@ def benchmark(name, output_dir):
     run_dir = output_dir / name
     with atomic_path(run_dir / "model.keras") as tmp:
         model.save(tmp)
-    write_json(run_dir / "config.json", dict(
-        run=dict(model=entry["model"], task="image_classification", dataset=entry["dataset"],
-                 seed=entry["seed"], options={}, recipe=entry["recipe"]),
-        input_shape=entry["input"]["shape"], class_names=entry["class_names"],
-    ))
+    write_json(
+        run_dir / "config.json",
+        dict(
+            run=dict(
+                model=entry["model"],
+                task="image_classification",
+                dataset=entry["dataset"],
+                seed=entry["seed"],
+                options={},
+                recipe=entry["recipe"],
+            ),
+            input_shape=entry["input"]["shape"],
+            class_names=entry["class_names"],
+        ),
+    )
     write_json(run_dir / "metrics.json", dict(model=entry["model"], dataset=entry["dataset"]))
     report = export.export_run(run_dir, formats=("float32", "float16", "int8"))
     files = {row["file"]: row for row in report["files"]}
@@ -83,14 +95,22 @@ def benchmark(name, output_dir):
         files[f] for f in ("model.keras", "model_float32.tflite", "model_float16.tflite", "model_int8.tflite")
     )
     row = dict(
-        entry=name, model=entry["model"], dataset=entry["dataset"], params=entry["num_parameters"],
-        keras_accuracy=keras_row["accuracy"], float16_accuracy=float16["accuracy"],
-        int8_accuracy=int8["accuracy"], test_examples=report["test_examples"],
+        entry=name,
+        model=entry["model"],
+        dataset=entry["dataset"],
+        params=entry["num_parameters"],
+        keras_accuracy=keras_row["accuracy"],
+        float16_accuracy=float16["accuracy"],
+        int8_accuracy=int8["accuracy"],
+        test_examples=report["test_examples"],
         mnist_test_accuracy=None,
         weights_kb=weights_path(entry, manifest_path=FLAGS.manifest).stat().st_size / 1024,
-        float16_kb=float16["size_bytes"] / 1024, int8_kb=int8["size_bytes"] / 1024,
-        keras_ms=keras_row["latency_ms"]["median"], float32_ms=float32["latency_ms"]["median"],
-        int8_ms=int8["latency_ms"]["median"], load_seconds=load_seconds,
+        float16_kb=float16["size_bytes"] / 1024,
+        int8_kb=int8["size_bytes"] / 1024,
+        keras_ms=keras_row["latency_ms"]["median"],
+        float32_ms=float32["latency_ms"]["median"],
+        int8_ms=int8["latency_ms"]["median"],
+        load_seconds=load_seconds,
     )
     if FLAGS.data_dir and entry["dataset"] == "mnist_5k":
         row["mnist_test_accuracy"] = full_mnist_accuracy(model)
@@ -120,7 +140,8 @@ def main(argv):
     write_text(output_dir / "results.csv", buffer.getvalue())
     note = (
         f"Batch-1 latency: median of {TFLITE_TIMING[0]} runs with the LiteRT interpreter on "
-        f"1 thread for TFLite, of {KERAS_TIMING[0]} calls of the model for Keras; on this {platform.machine()} machine's "
+        f"1 thread for TFLite, of {KERAS_TIMING[0]} calls of the model for Keras; "
+        f"on this {platform.machine()} machine's "
         f"{os.cpu_count()} CPU cores. Accuracy on each entry's test split, with the shipped float16 weights."
     )
     table = markdown_table(rows) + "\n\n" + note + "\n"

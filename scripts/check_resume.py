@@ -26,13 +26,17 @@ from zoo.run_folder import load_keras_file
 flags.DEFINE_string("model", "cnn", "Registered image model.")
 flags.DEFINE_string("dataset", "mnist_5k", "Dataset.")
 flags.DEFINE_integer("epochs", None, "Epochs (default: the model's recipe).", lower_bound=2)
-flags.DEFINE_integer("kill_after_epoch", 3, "Kill the second run once this many epochs are checkpointed.", lower_bound=1)
+flags.DEFINE_integer(
+    "kill_after_epoch", 3, "Kill the second run once this many epochs are checkpointed.", lower_bound=1
+)
 FLAGS = flags.FLAGS
 
 
 def command(model_dir):
     args = [f"--model={FLAGS.model}", f"--dataset={FLAGS.dataset}", f"--model_dir={model_dir}"]
-    return [sys.executable, "-m", "zoo_apps.image_classify", *args] + ([f"--epochs={FLAGS.epochs}"] if FLAGS.epochs else [])
+    return [sys.executable, "-m", "zoo_apps.image_classify", *args] + (
+        [f"--epochs={FLAGS.epochs}"] if FLAGS.epochs else []
+    )
 
 
 def killed_and_resumed(model_dir):
@@ -58,7 +62,10 @@ def main(argv):
     keys = ("test", "validation_accuracy")
     same_metrics = all(metrics[0][key] == metrics[1][key] for key in keys)
     print(f"resumed from epoch {metrics[1]['resumed_from_epoch']}")
-    print(f"test accuracy: uninterrupted {metrics[0]['test']['accuracy']:.4f}, resumed {metrics[1]['test']['accuracy']:.4f}")
+    print(
+        f"test accuracy: uninterrupted {metrics[0]['test']['accuracy']:.4f}, "
+        f"resumed {metrics[1]['test']['accuracy']:.4f}"
+    )
     print(f"metrics.json (test, validation) identical: {same_metrics}; final weights identical: {same_weights}")
     if not (same_metrics and same_weights):
         raise SystemExit(1)

@@ -50,7 +50,14 @@ FLAGS = flags.FLAGS
 
 def training_command(model, dataset):
     """The app command line of an entry, without --model_dir."""
-    command = ["python", "-m", "zoo_apps.image_classify", f"--model={model}", f"--dataset={dataset}", f"--seed={FLAGS.seed}"]
+    command = [
+        "python",
+        "-m",
+        "zoo_apps.image_classify",
+        f"--model={model}",
+        f"--dataset={dataset}",
+        f"--seed={FLAGS.seed}",
+    ]
     return command + ([f"--epochs={FLAGS.epochs}"] if FLAGS.epochs else [])
 
 
@@ -95,7 +102,9 @@ def main(argv):
         write_model_card(model_dir, output_dir / "cards" / name, dict(entries[name], name=name))
         logging.info(
             "%s: test accuracy %.4f (float16 weights %.4f), %d bytes",
-            name, entries[name]["test_accuracy"], entries[name]["test_accuracy_float16_weights"],
+            name,
+            entries[name]["test_accuracy"],
+            entries[name]["test_accuracy_float16_weights"],
             entries[name]["size_bytes"],
         )
     print(f"wrote {manifest_path}: {', '.join(sorted(entries))}")

@@ -15,7 +15,14 @@ def exported_run(tmp_path_factory):
 
     model_dir = tmp_path_factory.mktemp("run") / "cnn_digits"
     run(
-        image_classify.main, "--model=cnn", "--dataset=digits", "--epochs=6", "--batch_size=32",
-        "--learning_rate=0.003", "--noaugment", "--label_smoothing=0", f"--model_dir={model_dir}",
+        image_classify.main,
+        "--model=cnn",
+        "--dataset=digits",
+        "--epochs=6",
+        "--batch_size=32",
+        "--learning_rate=0.003",
+        "--noaugment",
+        "--label_smoothing=0",
+        f"--model_dir={model_dir}",
     )
     return model_dir, run(cli, f"--model_dir={model_dir}").stdout

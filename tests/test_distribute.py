@@ -22,9 +22,18 @@ LAUNCHER = os.path.join(os.path.dirname(__file__), "..", "scripts", "launch_loca
 
 def cluster_command(model_dir, log_dir, epochs):
     return [
-        sys.executable, LAUNCHER, "--num_workers=2", f"--worker_log_dir={log_dir}", "--",
-        "-m", "zoo_apps.image_classify", "--model=cnn", "--dataset=digits",
-        f"--epochs={epochs}", "--batch_size=128", "--strategy=multi_worker",
+        sys.executable,
+        LAUNCHER,
+        "--num_workers=2",
+        f"--worker_log_dir={log_dir}",
+        "--",
+        "-m",
+        "zoo_apps.image_classify",
+        "--model=cnn",
+        "--dataset=digits",
+        f"--epochs={epochs}",
+        "--batch_size=128",
+        "--strategy=multi_worker",
         f"--model_dir={model_dir}",
     ]
 
@@ -35,9 +44,7 @@ def checksum(text):
 
 def test_two_workers_train_in_sync_and_only_the_chief_writes(tmp_path):
     model_dir, log_dir = tmp_path / "run", tmp_path / "logs"
-    result = subprocess.run(
-        cluster_command(model_dir, log_dir, epochs=2), capture_output=True, text=True, timeout=300
-    )
+    result = subprocess.run(cluster_command(model_dir, log_dir, epochs=2), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert {"model.keras", "metrics.json", "history.csv"} <= set(os.listdir(model_dir))
     config = json.loads((model_dir / "config.json").read_text())
@@ -48,9 +55,7 @@ def test_two_workers_train_in_sync_and_only_the_chief_writes(tmp_path):
 
 
 def worker_pid(launcher_pid, index):
-    for child in subprocess.run(
-        ["pgrep", "-P", str(launcher_pid)], capture_output=True, text=True
-    ).stdout.split():
+    for child in subprocess.run(["pgrep", "-P", str(launcher_pid)], capture_output=True, text=True).stdout.split():
         with open(f"/proc/{child}/environ", "rb") as f:
             if f'"index": {index}}}'.encode() in f.read():
                 return int(child)
@@ -81,8 +86,11 @@ def test_restarted_cluster_resumes_after_a_worker_is_killed(tmp_path):
     "tf_config, strategy, message",
     [
         ("{not json", "multi_worker", "TF_CONFIG is not a valid cluster description"),
-        ('{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 3}}',
-         "multi_worker", "TF_CONFIG is not a valid cluster description"),
+        (
+            '{"cluster": {"worker": ["127.0.0.1:1"]}, "task": {"type": "worker", "index": 3}}',
+            "multi_worker",
+            "TF_CONFIG is not a valid cluster description",
+        ),
         (None, "multi_worker", "needs TF_CONFIG"),
         (None, "parameter_servers", "--strategy"),
     ],

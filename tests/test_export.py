@@ -59,8 +59,10 @@ def test_export_writes_verified_files_and_report(exported_run):
         assert row["delegates"]["xnnpack_partitions"] >= 1 and isinstance(row["delegates"]["gpu_compatible"], bool)
     assert rows["model_float32.tflite"]["delegates"]["gpu_compatible"]  # conv, pool, dense: all GPU ops
     assert set(report["summary"]) == {
-        "int8_size_vs_float32", "int8_latency_vs_float32",
-        "int8_accuracy_minus_keras", "keras_latency_vs_float32_tflite",
+        "int8_size_vs_float32",
+        "int8_latency_vs_float32",
+        "int8_accuracy_minus_keras",
+        "keras_latency_vs_float32_tflite",
     }
     description = json.loads((export_dir / "model_int8.json").read_text())
     assert description["labels"] == list("0123456789")
@@ -200,7 +202,8 @@ def test_ops_without_builtin_kernels_are_refused(tmp_path):
     saved_model = convert.to_saved_model(model, tmp_path / "saved_model")
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
     converter.target_spec.supported_ops = [
-        tf.lite.OpsSet.TFLITE_BUILTINS, tf.lite.OpsSet.SELECT_TF_OPS,
+        tf.lite.OpsSet.TFLITE_BUILTINS,
+        tf.lite.OpsSet.SELECT_TF_OPS,
     ]
     flex_model = converter.convert()
     assert "FlexMatrixInverse" in export.operator_names(flex_model)
@@ -218,9 +221,7 @@ def test_mixed_precision_model_exports_in_float32(tmp_path):
     export.to_tflite(model, tmp_path / "model.tflite")
     expected = convert.float32_model(model)(pixels)
     assert expected.dtype == "float32"
-    np.testing.assert_allclose(
-        export.Predictor(tmp_path / "model.tflite").outputs(pixels), expected, atol=1e-5
-    )
+    np.testing.assert_allclose(export.Predictor(tmp_path / "model.tflite").outputs(pixels), expected, atol=1e-5)
 
 
 def test_interrupted_writes_leave_no_final_file(exported_run, tmp_path, monkeypatch):
@@ -254,6 +255,7 @@ def test_interrupted_writes_leave_no_final_file(exported_run, tmp_path, monkeypa
     run_copy.mkdir()
     for name in ("model.keras", "config.json", "metrics.json"):
         shutil.copy(exported_run[0] / name, run_copy / name)
+
     def interrupt(*args):
         raise KeyboardInterrupt
 
@@ -332,8 +334,12 @@ def test_a_model_from_elsewhere_is_requantized_with_images_from_a_folder(exporte
     for model in (exported_run[0] / "model.keras", exported_run[0] / "export/saved_model"):
         out = tmp_path / model.stem
         rows = run(
-            cli, f"--model={model}", f"--calibration_images={tmp_path / 'images'}", f"--output_dir={out}",
-            "--formats=float32,int8", f"--labels={tmp_path / 'labels.txt'}",
+            cli,
+            f"--model={model}",
+            f"--calibration_images={tmp_path / 'images'}",
+            f"--output_dir={out}",
+            "--formats=float32,int8",
+            f"--labels={tmp_path / 'labels.txt'}",
         ).value
         assert [row["file"] for row in rows] == ["model_float32.tflite", "model_int8.tflite"]
         assert rows[0]["agreement"] == 1.0 and rows[1]["agreement"] >= 0.9 and rows[1]["examples"] == 40

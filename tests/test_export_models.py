@@ -43,6 +43,9 @@ def test_each_flavour_exports_with_builtin_ops_and_matches_keras(name, tmp_path)
         logits = export.Predictor(path).outputs(pixels)
         scale = np.abs(reference).max()
         np.testing.assert_allclose(
-            logits, reference, atol=RELATIVE_TOLERANCE[flavour] * scale + 1e-5, rtol=0,
+            logits,
+            reference,
+            atol=RELATIVE_TOLERANCE[flavour] * scale + 1e-5,
+            rtol=0,
             err_msg=f"{name} {flavour}",
         )

@@ -67,8 +67,13 @@ def keras_top1(model_dir, texts):
 def textcnn_run(reviews, quick_latency, tmp_path_factory):
     model_dir = tmp_path_factory.mktemp("run") / "textcnn"
     run(
-        text_classify.main, "--model=textcnn", f"--dataset=lines:{reviews}", f"--model_dir={model_dir}",
-        "--epochs=3", "--learning_rate=0.02", *FAST,
+        text_classify.main,
+        "--model=textcnn",
+        f"--dataset=lines:{reviews}",
+        f"--model_dir={model_dir}",
+        "--epochs=3",
+        "--learning_rate=0.02",
+        *FAST,
     )
     return model_dir, export.export_run(model_dir)
 
@@ -152,15 +157,22 @@ def test_wrong_inputs_give_one_line_errors(textcnn_run, reviews, tmp_path):
     config = json.loads((model_dir / "config.json").read_text())
     model = keras.saving.load_model(model_dir / "model.keras")
     with pytest.raises(zoo.ZooError, match="has 3 classes but the model has 2 outputs"):
-        zoo.get_task("text_classification").export_data(dict(config, run=dict(config["run"], dataset=f"lines:{grown}")), model)
+        zoo.get_task("text_classification").export_data(
+            dict(config, run=dict(config["run"], dataset=f"lines:{grown}")), model
+        )
 
 
 @pytest.fixture(scope="module")
 def bert_run(reviews, quick_latency, tmp_path_factory):
     model_dir = tmp_path_factory.mktemp("run") / "bert"
     run(
-        text_classify.main, "--model=bert", "--preset=bert_tiny", f"--dataset=lines:{reviews}",
-        f"--model_dir={model_dir}", "--epochs=1", *FAST,
+        text_classify.main,
+        "--model=bert",
+        "--preset=bert_tiny",
+        f"--dataset=lines:{reviews}",
+        f"--model_dir={model_dir}",
+        "--epochs=1",
+        *FAST,
     )
     return model_dir, export.export_run(model_dir, formats=["float32", "int8"])
 

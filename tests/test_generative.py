@@ -161,9 +161,7 @@ def test_generator_converts_to_builtin_tflite(trained, tmp_path):
     expected = np.asarray(model.generator([noise, labels], training=False))
     float32 = to_tflite(model.generator, tmp_path / "model_float32.tflite", "float32")
     assert float32["operators"]
-    np.testing.assert_allclose(
-        run_tflite(tmp_path / "model_float32.tflite", [noise, labels]), expected, atol=0.05
-    )
+    np.testing.assert_allclose(run_tflite(tmp_path / "model_float32.tflite", [noise, labels]), expected, atol=0.05)
     calibration = list(zip(*generator_inputs(model, 64, seed=2)))
     to_tflite(model.generator, tmp_path / "model_int8.tflite", "int8", calibration)
     int8 = run_tflite(tmp_path / "model_int8.tflite", [noise, labels])

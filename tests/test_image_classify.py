@@ -28,8 +28,16 @@ def finished_run(tmp_path_factory):
 def test_run_writes_everything_into_model_dir(finished_run):
     names = set(os.listdir(finished_run))
     assert {
-        "model.keras", "checkpoints", "logs", "history.csv", "labels.txt", "config.json",
-        "metrics.json", "training_curves.png", "confusion_matrix.png", "MODEL_CARD.md",
+        "model.keras",
+        "checkpoints",
+        "logs",
+        "history.csv",
+        "labels.txt",
+        "config.json",
+        "metrics.json",
+        "training_curves.png",
+        "confusion_matrix.png",
+        "MODEL_CARD.md",
     } <= names
     assert not [n for n in names if n.startswith(".tmp") or n == "run.lock"]
     assert (finished_run / "labels.txt").read_text().split() == list("0123456789")

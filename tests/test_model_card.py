@@ -15,14 +15,25 @@ def finished_run(folder, model, dataset, class_names, input_shape, **settings):
     labels = np.arange(40) % len(class_names)
     logits = np.random.default_rng(0).normal(size=(40, len(class_names)))
     run = dict(
-        model=model, task=zoo.model_info(model)["task"], dataset=dataset, seed=0, options={},
-        pretrained=None, mixed_precision="float32", recipe=zoo.model_info(model)["recipe"],
+        model=model,
+        task=zoo.model_info(model)["task"],
+        dataset=dataset,
+        seed=0,
+        options={},
+        pretrained=None,
+        mixed_precision="float32",
+        recipe=zoo.model_info(model)["recipe"],
     )
     run.update(settings)
     config = dict(run=run, input_shape=list(input_shape), class_names=class_names, versions=dict(zoo=zoo.__version__))
     metrics = dict(
-        model=model, dataset=dataset, test=classification_metrics(logits, labels, class_names),
-        validation_accuracy=0.5, num_parameters=1234, training_seconds=1.5, examples_per_second=100.0,
+        model=model,
+        dataset=dataset,
+        test=classification_metrics(logits, labels, class_names),
+        validation_accuracy=0.5,
+        num_parameters=1234,
+        training_seconds=1.5,
+        examples_per_second=100.0,
     )
     folder.mkdir()
     (folder / "config.json").write_text(json.dumps(config))
@@ -33,13 +44,20 @@ def finished_run(folder, model, dataset, class_names, input_shape, **settings):
 
 def test_text_run_card_describes_its_line_files_options_and_limits(tmp_path):
     model_dir, accuracy = finished_run(
-        tmp_path / "run", "textcnn", "lines:data/reviews", ["neg.txt", "pos.txt"], (),
+        tmp_path / "run",
+        "textcnn",
+        "lines:data/reviews",
+        ["neg.txt", "pos.txt"],
+        (),
         options=dict(sequence_length=32),
     )
     card = write_model_card(model_dir).read_text()
     assert card.startswith("# Model card: textcnn on lines:data/reviews\n")
     assert f"accuracy **{accuracy:.4f}**" in card and "| input | raw UTF-8 strings" in card
-    assert "`lines:data/reviews` (`data/reviews`): one UTF-8 file per class (the class is the file name), one example per line" in card
+    assert (
+        "`lines:data/reviews` (`data/reviews`): one UTF-8 file per class (the class is the file name), "
+        "one example per line" in card
+    )
     command = "python -m zoo_apps.text_classify --model=textcnn --dataset=lines:data/reviews --seed=0"
     assert f"`{command} --sequence_length=32`" in card
     assert f'model = keras.saving.load_model("{model_dir / "model.keras"}")' in card
@@ -59,15 +77,24 @@ def test_bert_run_card_offers_no_fine_tuning_from_the_run(tmp_path):
 @pytest.mark.parametrize(
     "dataset, pretrained, expected",
     [
-        ("cifar10", True, "The TensorFlow Datasets set `cifar10` (https://www.tensorflow.org/datasets/catalog/cifar10)"),
+        (
+            "cifar10",
+            True,
+            "The TensorFlow Datasets set `cifar10` (https://www.tensorflow.org/datasets/catalog/cifar10)",
+        ),
         ("folder:photos", "runs/base", "`folder:photos` (`photos`): your images, one sub-folder per class"),
     ],
     ids=["tfds", "folder"],
 )
 def test_image_run_card_names_its_data_and_what_it_started_from(tmp_path, dataset, pretrained, expected):
     model_dir, _ = finished_run(
-        tmp_path / "run", "resnet20", dataset, [str(i) for i in range(10)], (32, 32, 3),
-        pretrained=pretrained, mixed_precision="mixed_bfloat16",
+        tmp_path / "run",
+        "resnet20",
+        dataset,
+        [str(i) for i in range(10)],
+        (32, 32, 3),
+        pretrained=pretrained,
+        mixed_precision="mixed_bfloat16",
     )
     card = model_card_text(model_dir)
     start = "the default pretrained entry of `resnet20`" if pretrained is True else f"`{pretrained}`"

@@ -40,10 +40,16 @@ def write_tiny_manifest(folder, ship=True):
     weights_file = folder / "weights" / f"cnn_tiny{SUFFIX}"
     save_float16_weights(zoo.create_model("cnn", num_classes=4, input_shape=SHAPE), weights_file)
     entry = dict(
-        model="cnn", dataset="digits", default=True, builder_kwargs={}, num_classes=4,
+        model="cnn",
+        dataset="digits",
+        default=True,
+        builder_kwargs={},
+        num_classes=4,
         input=dict(name="pixels", shape=list(SHAPE), dtype="float32", range=[0, 255]),
-        file=weights_file.name, size_bytes=weights_file.stat().st_size,
-        sha256=sha256_of(weights_file), url=None,
+        file=weights_file.name,
+        size_bytes=weights_file.stat().st_size,
+        sha256=sha256_of(weights_file),
+        url=None,
     )
     manifest.write_manifest({"cnn_tiny": entry}, folder / "manifest.json")
     if not ship:
@@ -88,7 +94,7 @@ def test_damaged_shipped_file_is_refused_naming_both_hashes(tiny, damage):
     if damage == "flip_a_byte":
         data[len(data) // 2] ^= 0xFF
     else:
-        del data[len(data) // 2:]
+        del data[len(data) // 2 :]
     weights_file.write_bytes(bytes(data))
     with pytest.raises(zoo.ZooError) as error:
         zoo.create_model("cnn", pretrained=True)
@@ -128,7 +134,9 @@ def test_models_without_entries_or_default_and_entries_of_other_models_are_refus
     entries = manifest.read_manifest(path)
     entries["cnn_tiny"]["default"] = False
     manifest.write_manifest(entries, path)
-    with pytest.raises(zoo.ZooError, match="'cnn' has no default pretrained entry in .*: pass one of its entries by name .cnn_tiny"):
+    with pytest.raises(
+        zoo.ZooError, match="'cnn' has no default pretrained entry in .*: pass one of its entries by name .cnn_tiny"
+    ):
         zoo.create_model("cnn", pretrained=True)
 
 
@@ -299,8 +307,13 @@ def test_image_app_fine_tunes_from_a_run_and_writes_a_card_with_its_export(own_r
     # With a learning rate of 0 the fine-tuned run keeps the weights it started from.
     model_dir = tmp_path / "fine_tuned"
     run(
-        image_classify.main, "--model=cnn", f"--pretrained={own_run}", "--learning_rate=0", "--export=float32",
-        f"--model_dir={model_dir}", *FAST,
+        image_classify.main,
+        "--model=cnn",
+        f"--pretrained={own_run}",
+        "--learning_rate=0",
+        "--export=float32",
+        f"--model_dir={model_dir}",
+        *FAST,
     )
     assert_has_weights(keras.saving.load_model(model_dir / "model.keras"), variables_of(own_run / "model.keras"))
     assert json.loads((model_dir / "config.json").read_text())["run"]["pretrained"] == str(own_run)
@@ -328,7 +341,14 @@ def test_text_app_fine_tunes_from_a_run_with_its_vocabulary(tmp_path):
     assert second.get_layer("vectorize").get_config()["output_sequence_length"] == 4
     card = (tmp_path / "b" / "MODEL_CARD.md").read_text()
     assert "one UTF-8 file per class" in card and f"--pretrained={tmp_path}/a" in card
-    result = run(text_classify.main, *common, f"--pretrained={tmp_path}/b", "--learning_rate=0", f"--model_dir={tmp_path}/b", check=False)
+    result = run(
+        text_classify.main,
+        *common,
+        f"--pretrained={tmp_path}/b",
+        "--learning_rate=0",
+        f"--model_dir={tmp_path}/b",
+        check=False,
+    )
     assert_one_line_error(result, "holds a run with other settings (pretrained differ")
 
 

@@ -4,9 +4,9 @@ import json
 
 import numpy as np
 import pytest
-from helpers import assert_one_line_error, run
 
 import export
+from helpers import assert_one_line_error, run
 from zoo.datasets.tables import load_table_dataset
 from zoo.run_folder import load_keras_file
 from zoo_apps import tabular

@@ -6,10 +6,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import run
 
 import export
 import zoo
+from helpers import run
 from zoo.datasets import Splits, batched
 from zoo.datasets.splits import split_arrays
 from zoo.tasks import ExportData, Task, register_task

@@ -35,8 +35,15 @@ def finished_run(reviews, tmp_path_factory):
 def test_run_writes_everything_into_model_dir(finished_run):
     names = set(os.listdir(finished_run))
     assert {
-        "model.keras", "checkpoints", "logs", "history.csv", "labels.txt", "config.json",
-        "metrics.json", "training_curves.png", "confusion_matrix.png",
+        "model.keras",
+        "checkpoints",
+        "logs",
+        "history.csv",
+        "labels.txt",
+        "config.json",
+        "metrics.json",
+        "training_curves.png",
+        "confusion_matrix.png",
     } <= names
     assert (finished_run / "labels.txt").read_text().split() == ["neg.txt", "pos.txt"]
     config = json.loads((finished_run / "config.json").read_text())
@@ -61,17 +68,26 @@ print(*logits.argmax(1))
 def test_bert_trains_from_a_local_preset(reviews, tmp_path):
     preset = tmp_path / "preset"
     vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "film", "was"]
-    keras_hub.models.BertTokenizer(
-        vocabulary=vocabulary + WORDS["pos"] + WORDS["neg"], lowercase=True
-    ).save_to_preset(preset)
+    keras_hub.models.BertTokenizer(vocabulary=vocabulary + WORDS["pos"] + WORDS["neg"], lowercase=True).save_to_preset(
+        preset
+    )
     keras_hub.models.BertBackbone(
-        vocabulary_size=18, num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=16,
+        vocabulary_size=18,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=8,
+        intermediate_dim=16,
         max_sequence_length=16,
     ).save_to_preset(preset)
     model_dir = tmp_path / "bert"
     train(
-        "--model=bert", f"--preset={preset}", f"--dataset=lines:{reviews}",
-        f"--model_dir={model_dir}", "--epochs=1", "--batch_size=32", "--sequence_length=16",
+        "--model=bert",
+        f"--preset={preset}",
+        f"--dataset=lines:{reviews}",
+        f"--model_dir={model_dir}",
+        "--epochs=1",
+        "--batch_size=32",
+        "--sequence_length=16",
     )
     config = json.loads((model_dir / "config.json").read_text())
     assert config["run"]["options"] == {"preset": str(preset), "sequence_length": 16}
@@ -81,8 +97,10 @@ def test_bert_trains_from_a_local_preset(reviews, tmp_path):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--dataset=lines:{reviews}", "--model=bert", "--preset=/no/such/preset"],
-         "Unknown BERT preset '/no/such/preset'"),
+        (
+            ["--dataset=lines:{reviews}", "--model=bert", "--preset=/no/such/preset"],
+            "Unknown BERT preset '/no/such/preset'",
+        ),
         (["--dataset=lines:{reviews}", "--preset=bert_tiny"], "--preset is for --model=bert only"),
         (["--dataset=lines:{reviews}", "--augment"], "text models have no augmentation"),
         (["--dataset=lines:{reviews}", "--model=cnn"], "'cnn' is a image_classification model"),

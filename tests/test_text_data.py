@@ -17,20 +17,14 @@ def as_lists(dataset):
 
 
 def all_examples(splits):
-    return sorted(
-        pair
-        for split in (splits.train, splits.validation, splits.test)
-        for pair in zip(*as_lists(split))
-    )
+    return sorted(pair for split in (splits.train, splits.validation, splits.test) for pair in zip(*as_lists(split)))
 
 
 @pytest.fixture
 def line_files(tmp_path):
     (tmp_path / "spam").write_text("".join(f"buy now {i}\n" for i in range(30)) + "\n  \n")
     # \x85 and \u2028 are line breaks to str.splitlines(), not to "one example per line".
-    (tmp_path / "ham").write_text(
-        "".join(f"see you at {i}\x85 or \u2028later\n" for i in range(20)), encoding="utf-8"
-    )
+    (tmp_path / "ham").write_text("".join(f"see you at {i}\x85 or \u2028later\n" for i in range(20)), encoding="utf-8")
     (tmp_path / "README.md").write_text("not a class\n")
     (tmp_path / ".hidden").write_text("not a class either\n")
     return tmp_path
@@ -43,8 +37,7 @@ def test_line_files_one_class_per_file_one_example_per_line(line_files):
     assert not splits.augment_flip
     assert [len(as_lists(s)[0]) for s in (splits.train, splits.validation, splits.test)] == [40, 5, 5]
     expected = sorted(
-        [(f"see you at {i}\x85 or \u2028later", 0) for i in range(20)]
-        + [(f"buy now {i}", 1) for i in range(30)]
+        [(f"see you at {i}\x85 or \u2028later", 0) for i in range(20)] + [(f"buy now {i}", 1) for i in range(30)]
     )
     assert all_examples(splits) == expected
     text, label = next(iter(splits.train))
@@ -122,4 +115,3 @@ def test_bad_folders_are_refused(tmp_path):
     (tmp_path / "neg" / "a.md").write_text("bad")
     with pytest.raises(zoo.ZooError, match="neg' holds no text files"):
         load_text_dataset(f"folder:{tmp_path}")
-

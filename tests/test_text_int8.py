@@ -45,9 +45,7 @@ def synthetic_token_ids(count, seed):
 
 def build(sequence_length=SEQUENCE_LENGTH):
     keras.utils.set_random_seed(0)
-    model = zoo.create_model(
-        "transformer", 2, vocabulary=VOCABULARY, sequence_length=sequence_length, **SMALL
-    )
+    model = zoo.create_model("transformer", 2, vocabulary=VOCABULARY, sequence_length=sequence_length, **SMALL)
     return token_id_model(model)
 
 
@@ -118,9 +116,7 @@ def test_appended_padding_leaves_logits_unchanged(tmp_path):
         short_weight.assign(long_weight[: short_weight.shape[0]])  # position embeddings: first rows
     token_ids = np.array([[3, 9, 12, 5, 17, 2], [4, 11, 1, 8, 0, 0]], np.int32)
     padded = np.pad(token_ids, [(0, 0), (0, SEQUENCE_LENGTH - 6)])
-    np.testing.assert_allclose(
-        long_model(padded, training=False), short_model(token_ids, training=False), atol=1e-5
-    )
+    np.testing.assert_allclose(long_model(padded, training=False), short_model(token_ids, training=False), atol=1e-5)
 
     long_model.save(tmp_path / "token_classifier.keras")
     restored = keras.saving.load_model(tmp_path / "token_classifier.keras")  # safe mode

@@ -50,7 +50,10 @@ TEXT_MODELS = zoo.list_models(task="text_classification")
 def build(name, num_classes=3):
     vocabulary = build_vocabulary(TRAIN_TEXTS)
     return zoo.create_model(
-        name, num_classes, vocabulary=vocabulary, sequence_length=SEQUENCE_LENGTH,
+        name,
+        num_classes,
+        vocabulary=vocabulary,
+        sequence_length=SEQUENCE_LENGTH,
         **TEST_KWARGS[name],
     )
 
@@ -97,9 +100,7 @@ def test_python_tokenizer_gives_the_ids_of_the_keras_layer(name):
 
 def test_tokenizer_rules():
     tokenizer = Tokenizer.from_model(build("bag_of_embeddings"))
-    assert tokenizer.tokens("GREAT!!it's Été\u00a0x") == [
-        "great", "!", "!", "it", "'", "s", "Été\u00a0x"
-    ]
+    assert tokenizer.tokens("GREAT!!it's Été\u00a0x") == ["great", "!", "!", "it", "'", "s", "Été\u00a0x"]
     ids = tokenizer(["great unseenword", "", "great " * 50])
     assert ids.dtype == np.int32 and ids.shape == (3, SEQUENCE_LENGTH)
     great = tokenizer.vocabulary.index("great")
@@ -179,8 +180,12 @@ def tiny_bert_preset(tmp_path_factory):
     vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "great", "movie", "bad", "##s"]
     keras_hub.models.BertTokenizer(vocabulary=vocabulary, lowercase=True).save_to_preset(preset)
     backbone = keras_hub.models.BertBackbone(
-        vocabulary_size=len(vocabulary), num_layers=1, num_heads=2, hidden_dim=8,
-        intermediate_dim=16, max_sequence_length=32,
+        vocabulary_size=len(vocabulary),
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=8,
+        intermediate_dim=16,
+        max_sequence_length=32,
     )
     backbone.save_to_preset(preset)
     return preset, backbone

@@ -47,17 +47,22 @@ def _overview(config, metrics, task, entry):
     ]
     if run.get("pretrained"):
         start = (
-            f"the default pretrained entry of `{run['model']}`" if run["pretrained"] is True
+            f"the default pretrained entry of `{run['model']}`"
+            if run["pretrained"] is True
             else f"`{run['pretrained']}`"
         )
         rows.insert(-1, ("initialized from", f"{start} (`--pretrained`), then trained as below"))
     if entry:
-        rows.append(("weights", f"`{entry['file']}` (float16), {entry['size_bytes']:,} bytes, sha256 `{entry['sha256']}`"))
+        rows.append(
+            ("weights", f"`{entry['file']}` (float16), {entry['size_bytes']:,} bytes, sha256 `{entry['sha256']}`")
+        )
         if "test_accuracy_float16_weights" in entry:
-            rows.append((
-                "test accuracy of these weights",
-                f"{entry['test_accuracy_float16_weights']:.4f} (float32 run: {entry['test_accuracy']:.4f})",
-            ))
+            rows.append(
+                (
+                    "test accuracy of these weights",
+                    f"{entry['test_accuracy_float16_weights']:.4f} (float32 run: {entry['test_accuracy']:.4f})",
+                )
+            )
     return ["| | |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
 
 
@@ -106,8 +111,12 @@ def _export(report):
         agreement = f"{row['top1_agreement']:.4f}" if "top1_agreement" in row else "-"
         latency = f"{row['latency_ms']['median']:.3f}" if row.get("latency_ms") else "-"
         quality = f"{row[headline]:.4f}" if headline in row else "-"
-        gate = "-" if "gate" not in row else "passed" if row["gate"]["passed"] else "**failed**: " + "; ".join(
-            row["gate"]["reasons"]
+        gate = (
+            "-"
+            if "gate" not in row
+            else "passed"
+            if row["gate"]["passed"]
+            else "**failed**: " + "; ".join(row["gate"]["reasons"])
         )
         size = row["size_bytes"] / 1024
         lines.append(f"| `{row['file']}` | {size:,.1f} | {quality} | {agreement} | {latency} | {gate} |")
@@ -153,7 +162,8 @@ def model_card_text(model_dir, entry=None):
         + [f"| {name} | {value} |" for name, value in run["recipe"].items()],
         ["## Metrics", ""] + task.card_metrics(metrics) + ([""] + plots if plots else []),
         ["## Export", ""] + _export(report),
-        ["## Limitations", ""] + task.card_limitations(config, metrics)
+        ["## Limitations", ""]
+        + task.card_limitations(config, metrics)
         + ["- A research and teaching model, not validated for decisions about people."],
     ]
     return "\n\n".join("\n".join(section) for section in sections) + "\n"

@@ -29,8 +29,12 @@ def plot_confusion_matrix(predictions, labels, class_names, path):
     size = max(5, 0.5 * len(class_names))
     figure, axis = plt.subplots(figsize=(size, size))
     skm.ConfusionMatrixDisplay.from_predictions(
-        labels, predictions, labels=list(range(len(class_names))),
-        display_labels=class_names, ax=axis, colorbar=False,
+        labels,
+        predictions,
+        labels=list(range(len(class_names))),
+        display_labels=class_names,
+        ax=axis,
+        colorbar=False,
         xticks_rotation="vertical" if len(class_names) > 10 else "horizontal",
     )
     axis.set_title("Confusion matrix (test split)")

@@ -9,9 +9,7 @@ from zoo.recipes import check_recipe
 _MODELS = {}
 
 
-def register_model(
-    task, input_shape, recipe, paper, exportable=True, min_input_size=1, from_runs=True, adapt=None
-):
+def register_model(task, input_shape, recipe, paper, exportable=True, min_input_size=1, from_runs=True, adapt=None):
     """Registers a builder `name(num_classes, input_shape, **kwargs) -> keras.Model`.
 
     Args:

@@ -1,13 +1,13 @@
 """The run folder: the one place that knows what a run writes and how to read it back.
 
-    runs/cnn_mnist_5k/
-        config.json       run settings (model, task, dataset, seed, options, recipe), input shape,
-                          class names, data digest, strategy, library versions
-        labels.txt        class names in output order (classification)
-        model.keras       the trained model
-        metrics.json      what the task's evaluation measured
-        history.csv       per-epoch training log; *.png plots; MODEL_CARD.md
-        checkpoints/ logs/ export/ (report.json, files) run.lock
+runs/cnn_mnist_5k/
+    config.json       run settings (model, task, dataset, seed, options, recipe), input shape,
+                      class names, data digest, strategy, library versions
+    labels.txt        class names in output order (classification)
+    model.keras       the trained model
+    metrics.json      what the task's evaluation measured
+    history.csv       per-epoch training log; *.png plots; MODEL_CARD.md
+    checkpoints/ logs/ export/ (report.json, files) run.lock
 """
 
 import csv

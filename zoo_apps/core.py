@@ -24,31 +24,46 @@ def define_shared_flags(flag_values, task):
     flags.DEFINE_string("dataset", task.default_dataset, f"Dataset. {task.catalog_help()}.", **define)
     flags.DEFINE_string("data_dir", None, "tfds data directory (datasets prepared offline).", **define)
     flags.DEFINE_string(
-        "model_dir", None, "Where the run writes everything; default runs/<model>_<dataset>. "
-        "Re-running the same command there resumes it.", **define,
+        "model_dir",
+        None,
+        "Where the run writes everything; default runs/<model>_<dataset>. "
+        "Re-running the same command there resumes it.",
+        **define,
     )
-    flags.DEFINE_integer("seed", 0, "Seed of the data split, shuffling, init and augmentation.", lower_bound=0, **define)
+    flags.DEFINE_integer(
+        "seed", 0, "Seed of the data split, shuffling, init and augmentation.", lower_bound=0, **define
+    )
     flags.DEFINE_boolean("list_models", False, "Print the task's registered models and exit.", **define)
     flags.DEFINE_string(
-        "pretrained", None,
+        "pretrained",
+        None,
         "Start from trained weights: `default` for the model's default pretrained entry, an entry name "
         "(zoo.pretrained.list_pretrained()), or a finished run's --model_dir or a .keras file. Another "
-        "class count keeps the backbone and trains a fresh head.", **define,
+        "class count keeps the backbone and trains a fresh head.",
+        **define,
     )
     flags.DEFINE_list(
-        "export", [], f"After training (also on a finished run), export and verify into --model_dir/export/: "
-        f"any of {', '.join(FORMATS)}, or all.", **define,
+        "export",
+        [],
+        f"After training (also on a finished run), export and verify into --model_dir/export/: "
+        f"any of {', '.join(FORMATS)}, or all.",
+        **define,
     )
     _define_recipe_flags(define)
     flags.DEFINE_enum(
-        "strategy", "default", list(distribute.STRATEGIES),
+        "strategy",
+        "default",
+        list(distribute.STRATEGIES),
         "default (one device), mirrored (all local GPUs), multi_worker (cluster from TF_CONFIG; see "
-        "scripts/launch_local_cluster.py) or tpu (needs --tpu).", **define,
+        "scripts/launch_local_cluster.py) or tpu (needs --tpu).",
+        **define,
     )
     flags.DEFINE_string("tpu", None, "TPU name or address for --strategy=tpu.", **define)
     flags.DEFINE_boolean(
-        "mixed_precision", False, "Compute in float16 (GPU) or bfloat16 (CPU/TPU); weights and outputs "
-        "stay float32.", **define,
+        "mixed_precision",
+        False,
+        "Compute in float16 (GPU) or bfloat16 (CPU/TPU); weights and outputs stay float32.",
+        **define,
     )
 
 
@@ -95,8 +110,13 @@ def train(task, flag_values, options):
     splits = task.load_data(fv.dataset, seed=fv.seed, data_dir=fv.data_dir, **options)
     task.check_data(fv.model, splits)
     run = dict(
-        model=fv.model, task=task.name, dataset=fv.dataset, seed=fv.seed, options=options,
-        pretrained=_pretrained(fv.pretrained), mixed_precision=distribute.set_mixed_precision(fv.mixed_precision),
+        model=fv.model,
+        task=task.name,
+        dataset=fv.dataset,
+        seed=fv.seed,
+        options=options,
+        pretrained=_pretrained(fv.pretrained),
+        mixed_precision=distribute.set_mixed_precision(fv.mixed_precision),
         recipe=recipe,
     )
     experiment.make_deterministic(fv.seed)
@@ -126,5 +146,8 @@ def run_app(task_name, define_task_flags, task_options, argv=None, doc=None):
 
     return run_cli(
         lambda flag_values, args: train(task, flag_values, task_options(flag_values)),
-        define_flags, argv, doc=doc, program=f"python -m zoo_apps.{task.app}",
+        define_flags,
+        argv,
+        doc=doc,
+        program=f"python -m zoo_apps.{task.app}",
     )

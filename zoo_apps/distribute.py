@@ -58,10 +58,8 @@ def make_strategy(name, tpu=None):
 
 def describe(strategy):
     """The --strategy name and replica count of a strategy, for config.json."""
-    names = {"CollectiveAllReduceStrategy": "multi_worker", "MirroredStrategy": "mirrored",
-             "TPUStrategy": "tpu"}
-    return dict(name=names.get(type(strategy).__name__, "default"),
-                replicas=strategy.num_replicas_in_sync)
+    names = {"CollectiveAllReduceStrategy": "multi_worker", "MirroredStrategy": "mirrored", "TPUStrategy": "tpu"}
+    return dict(name=names.get(type(strategy).__name__, "default"), replicas=strategy.num_replicas_in_sync)
 
 
 def is_chief():

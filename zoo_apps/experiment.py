@@ -93,7 +93,8 @@ def prepare_model_dir(folder, config):
     if folder.exists():
         previous, current = folder.config(), config
         changed = sorted(
-            key for key in set(previous["run"]) | set(current["run"])
+            key
+            for key in set(previous["run"]) | set(current["run"])
             if previous["run"].get(key) != current["run"].get(key)
         )
         if previous.get("data", {}).get("digest") != current["data"]["digest"]:
@@ -120,8 +121,11 @@ def train_and_evaluate(task, model, splits, run, folder):
         The metrics dict also written to `metrics.json` (None on other workers).
     """
     config = dict(
-        run=run, input_shape=list(splits.input_shape), class_names=splits.class_names,
-        data=dict(digest=splits.digest, **splits.notes), strategy=distribute.describe(tf.distribute.get_strategy()),
+        run=run,
+        input_shape=list(splits.input_shape),
+        class_names=splits.class_names,
+        data=dict(digest=splits.digest, **splits.notes),
+        strategy=distribute.describe(tf.distribute.get_strategy()),
         versions=library_versions(),
     )
     chief = distribute.is_chief()
@@ -142,8 +146,12 @@ def train_and_evaluate(task, model, splits, run, folder):
         plots.plot_history(history, folder.file("training_curves.png"), task.history_metrics)
         figures = [("training_curves.png", "Training curves")] + task.write_plots(folder, outputs)
         metrics = dict(
-            model=run["model"], dataset=run["dataset"], **metrics,
-            num_parameters=int(model.count_params()), **timing, plots=figures,
+            model=run["model"],
+            dataset=run["dataset"],
+            **metrics,
+            num_parameters=int(model.count_params()),
+            **timing,
+            plots=figures,
         )
         folder.write_metrics(metrics)
         write_model_card(folder.path)
@@ -157,5 +165,3 @@ def export_and_describe(folder, formats, data_dir=None):
         with run_lock(folder):
             export_run(folder.path, formats=formats, data_dir=data_dir)
             write_model_card(folder.path)
-
-

@@ -13,12 +13,13 @@ from zoo_apps.core import run_app
 
 
 def define_flags(flag_values):
-    flags.DEFINE_list(
-        "image_size", None, "HEIGHT,WIDTH to resize folder or tfds images to.", flag_values=flag_values
-    )
+    flags.DEFINE_list("image_size", None, "HEIGHT,WIDTH to resize folder or tfds images to.", flag_values=flag_values)
     flags.DEFINE_boolean(
-        "skip_bad_files", False, "Train without folder images that cannot be decoded (the run records "
-        "them) instead of stopping with an error that names them.", flag_values=flag_values,
+        "skip_bad_files",
+        False,
+        "Train without folder images that cannot be decoded (the run records "
+        "them) instead of stopping with an error that names them.",
+        flag_values=flag_values,
     )
 
 

@@ -17,16 +17,25 @@ from zoo_apps.core import run_app
 def define_flags(flag_values):
     define = dict(flag_values=flag_values)
     flags.DEFINE_integer(
-        "max_tokens", None, f"Vocabulary size, padding and out-of-vocabulary ids included "
-        f"(default {vectorization.MAX_TOKENS}).", lower_bound=3, **define,
+        "max_tokens",
+        None,
+        f"Vocabulary size, padding and out-of-vocabulary ids included (default {vectorization.MAX_TOKENS}).",
+        lower_bound=3,
+        **define,
     )
     flags.DEFINE_integer(
-        "sequence_length", None, f"Tokens per text: longer texts are cut, shorter ones padded "
-        f"(default {vectorization.SEQUENCE_LENGTH}).", lower_bound=1, **define,
+        "sequence_length",
+        None,
+        f"Tokens per text: longer texts are cut, shorter ones padded (default {vectorization.SEQUENCE_LENGTH}).",
+        lower_bound=1,
+        **define,
     )
     flags.DEFINE_string(
-        "preset", None, "bert only: a size (bert_tiny, bert_mini, bert_small, bert_medium, bert_base) or a "
-        "local keras-hub BERT preset directory to fine-tune.", **define,
+        "preset",
+        None,
+        "bert only: a size (bert_tiny, bert_mini, bert_small, bert_medium, bert_base) or a "
+        "local keras-hub BERT preset directory to fine-tune.",
+        **define,
     )
 
 

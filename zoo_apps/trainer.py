@@ -30,9 +30,7 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         if not self.chief:
             return
         with atomic_path(self._training_metadata_path) as tmp:
-            tmp.write_text(
-                json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen})
-            )
+            tmp.write_text(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
 
 
 def save(save_fn, path, chief=True):

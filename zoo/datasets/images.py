@@ -92,7 +92,9 @@ def _folder(path, seed, image_size=None, skip_bad_files=False, **unused):
 def _tfds(name, seed, data_dir=None, image_size=None, **unused):
     """Any tfds image dataset with `image` and `label` features, prepared in `data_dir`."""
     builder = from_tfds.builder(
-        name, data_dir, "mnist_5k, digits, folder:DIR, or a tfds image-classification "
+        name,
+        data_dir,
+        "mnist_5k, digits, folder:DIR, or a tfds image-classification "
         "dataset name (e.g. mnist, fashion_mnist, cifar10)",
     )
     image_shape = builder.info.features["image"].shape
@@ -122,9 +124,7 @@ def load_image_dataset(name, seed=0, data_dir=None, image_size=None, skip_bad_fi
         skip_bad_files: leave out folder images that cannot be decoded (else an error names them).
     """
     if image_size and name in ("mnist_5k", "digits"):
-        raise ZooError(
-            f"{name} has a fixed image size; image_size resizes folder and tfds images only: drop it."
-        )
+        raise ZooError(f"{name} has a fixed image size; image_size resizes folder and tfds images only: drop it.")
     if image_size and (len(image_size) != 2 or min(image_size) < 1 or max(image_size) > 4096):
         raise ZooError(f"image_size takes HEIGHT,WIDTH between 1 and 4096 pixels. Received: {image_size}")
     kwargs = dict(seed=seed, data_dir=data_dir, image_size=image_size, skip_bad_files=skip_bad_files)

@@ -39,7 +39,8 @@ def _lines(path, seed, **unused):
     if not root.is_dir():
         raise ZooError(f"Line-file folder {str(root)!r} does not exist or is not a folder.")
     files = sorted(
-        f for f in root.iterdir()
+        f
+        for f in root.iterdir()
         if f.is_file() and not f.name.startswith(".") and not f.name.upper().startswith("README")
     )
     if len(files) < 2:
@@ -107,7 +108,9 @@ def _text_and_label_keys(name, info):
 def _tfds(name, seed, data_dir=None, **unused):
     """Any tfds text-classification dataset, prepared in `data_dir`."""
     builder = from_tfds.builder(
-        name, data_dir, "lines:DIR, folder:DIR, or a tfds text-classification dataset "
+        name,
+        data_dir,
+        "lines:DIR, folder:DIR, or a tfds text-classification dataset "
         "name (e.g. imdb_reviews, glue/sst2, ag_news_subset)",
     )
     text_key, label_key = _text_and_label_keys(name, builder.info)

@@ -77,9 +77,7 @@ class GAN(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        networks = {
-            key: keras.saving.deserialize_keras_object(config[key]) for key in ("generator", "discriminator")
-        }
+        networks = {key: keras.saving.deserialize_keras_object(config[key]) for key in ("generator", "discriminator")}
         return cls(**dict(config, **networks))
 
     def compile(self, generator_optimizer=None, discriminator_optimizer=None, learning_rate=2e-4, **kwargs):
@@ -141,9 +139,7 @@ class GAN(keras.Model):
         noise = keras.random.normal((batch, self.latent_dim), seed=self.seed_generator)
         asked = None
         if self.num_classes:
-            asked = keras.random.randint(
-                (batch,), 0, self.num_classes, seed=self.seed_generator, dtype="int32"
-            )
+            asked = keras.random.randint((batch,), 0, self.num_classes, seed=self.seed_generator, dtype="int32")
             labels = keras.ops.cast(labels, "int32")
         fake = self.generator(self._generator_inputs(noise, asked), training=training)
         real_logit, real_class = self._judge(real, labels, training)
@@ -273,9 +269,7 @@ def build_discriminator(input_shape, num_classes=0, filters=FILTERS, dropout=0.3
     steps = _upsamplings(input_shape)
     pixels, x = pixel_input(input_shape, offset=-1.0, scale=1 / 127.5)
     for step in range(1, steps + 1):
-        x = keras.layers.Conv2D(filters * 2 ** (step - 1), 4, strides=2, padding="same", name=f"conv{step}")(
-            x
-        )
+        x = keras.layers.Conv2D(filters * 2 ** (step - 1), 4, strides=2, padding="same", name=f"conv{step}")(x)
         x = keras.layers.LeakyReLU(0.2, name=f"conv{step}_leaky_relu")(x)
         x = keras.layers.Dropout(dropout, name=f"conv{step}_dropout")(x)
     features = keras.layers.Flatten(name="flatten")(x)

@@ -53,8 +53,14 @@ def load_pretrained(name, num_classes=None, input_shape=None, source=None, manif
     entry = manifest.find_entry(name, manifest_path)
     weights = read_weights(weights_path(entry, source, manifest_path))
     return _build_with_weights(
-        entry["model"], weights, entry["name"], entry["num_classes"], tuple(entry["input"]["shape"]),
-        num_classes, input_shape, entry["builder_kwargs"],
+        entry["model"],
+        weights,
+        entry["name"],
+        entry["num_classes"],
+        tuple(entry["input"]["shape"]),
+        num_classes,
+        input_shape,
+        entry["builder_kwargs"],
     )
 
 
@@ -74,9 +80,7 @@ def build_pretrained(model_name, pretrained, num_classes=None, input_shape=None,
             )
         entry = manifest.find_entry(model_name)
     elif not isinstance(pretrained, (str, pathlib.Path)):
-        raise ZooError(
-            f"pretrained takes True, an entry name or a path. Received: pretrained={pretrained!r}"
-        )
+        raise ZooError(f"pretrained takes True, an entry name or a path. Received: pretrained={pretrained!r}")
     elif isinstance(pretrained, str) and (pretrained in manifest.read_manifest() or _is_name(pretrained)):
         try:
             entry = manifest.find_entry(pretrained)
@@ -86,15 +90,22 @@ def build_pretrained(model_name, pretrained, num_classes=None, input_shape=None,
         entry = None
     if entry:
         if entry["model"] != model_name:
-            raise ZooError(f"{entry['name']} holds {entry['model']!r} weights, not {model_name!r}: pass model {entry['model']!r}.")
+            raise ZooError(
+                f"{entry['name']} holds {entry['model']!r} weights, not {model_name!r}: pass model {entry['model']!r}."
+            )
         return load_pretrained(entry["name"], num_classes, input_shape)
     path = pathlib.Path(pretrained).expanduser()
     trained, run_model = _read_user_run(path)
     if run_model != model_name:
         raise ZooError(f"{path} holds a {run_model!r} model, not {model_name!r}: pass model {run_model!r}.")
     return _build_with_weights(
-        model_name, model_weights(trained), str(path), trained.output_shape[-1],
-        tuple(trained.input_shape[1:]), num_classes, input_shape,
+        model_name,
+        model_weights(trained),
+        str(path),
+        trained.output_shape[-1],
+        tuple(trained.input_shape[1:]),
+        num_classes,
+        input_shape,
         dict(_text_options(trained, model_name, path), **kwargs),
     )
 
@@ -127,26 +138,22 @@ def _read_user_run(path):
     """Returns `(model, registered model name)` of a run folder or `.keras` file."""
     model_file = path / "model.keras" if path.is_dir() else path
     if not model_file.is_file():
-        raise ZooError(
-            f"{model_file} does not exist: pass a run's --model_dir (holding model.keras) or a .keras file."
-        )
+        raise ZooError(f"{model_file} does not exist: pass a run's --model_dir (holding model.keras) or a .keras file.")
     model = load_keras_file(model_file)
     folder = RunFolder(model_file.parent)
     return model, folder.run()["model"] if folder.exists() else model.name
 
 
-def _build_with_weights(
-    model_name, weights, origin, trained_classes, trained_shape, num_classes, input_shape, kwargs
-):
+def _build_with_weights(model_name, weights, origin, trained_classes, trained_shape, num_classes, input_shape, kwargs):
     num_classes = num_classes or trained_classes
-    model = build_model(
-        model_name, num_classes=num_classes, input_shape=input_shape or trained_shape, **kwargs
-    )
+    model = build_model(model_name, num_classes=num_classes, input_shape=input_shape or trained_shape, **kwargs)
     fresh_head = num_classes != trained_classes
     expected = {variable.path for variable in model.weights}
     unknown = sorted(set(weights) - expected)
     if unknown:
-        raise ZooError(f"{origin} holds weights that {model_name} does not have ({', '.join(unknown[:3])}): it is another model.")
+        raise ZooError(
+            f"{origin} holds weights that {model_name} does not have ({', '.join(unknown[:3])}): it is another model."
+        )
     for variable in model.weights:
         if fresh_head and variable.path.startswith(f"{HEAD}/"):
             continue
@@ -155,7 +162,8 @@ def _build_with_weights(
         value = weights[variable.path]
         if tuple(value.shape) != tuple(variable.shape):
             fix = (
-                f"Pass input_shape={trained_shape} (resize your images to it)" if trained_shape
+                f"Pass input_shape={trained_shape} (resize your images to it)"
+                if trained_shape
                 else "Keep the run's vocabulary, max_tokens and sequence_length (pass none)"
             )
             raise ZooError(
@@ -166,6 +174,9 @@ def _build_with_weights(
     if fresh_head:
         log.warning(
             "%s: kept the backbone trained on %d classes; the %r head is new (%d classes), train it.",
-            origin, trained_classes, HEAD, num_classes,
+            origin,
+            trained_classes,
+            HEAD,
+            num_classes,
         )
     return model

@@ -46,9 +46,7 @@ def weights_dir(manifest_path=None):
 
 def list_pretrained(model=None, manifest=None):
     """Returns the sorted entry names, all or those of one `model`."""
-    return sorted(
-        name for name, entry in read_manifest(manifest).items() if model in (None, entry["model"])
-    )
+    return sorted(name for name, entry in read_manifest(manifest).items() if model in (None, entry["model"]))
 
 
 def find_entry(name, manifest=None):

@@ -84,8 +84,7 @@ class Task:
         if self.name not in tasks:
             fitting = ", ".join(registry.list_models(task=self.name))
             raise ZooError(
-                f"{model_name!r} is a {' / '.join(tasks)} model, not a {self.name} one: "
-                f"use one of {fitting}."
+                f"{model_name!r} is a {' / '.join(tasks)} model, not a {self.name} one: use one of {fitting}."
             )
 
     def check_data(self, model_name, splits):
@@ -104,8 +103,11 @@ class Task:
         if not pretrained:
             kwargs.update(self.adapt(model_name, splits, kwargs))
         return create_model(
-            model_name, num_classes=splits.num_classes, input_shape=splits.input_shape or None,
-            pretrained=pretrained, **kwargs,
+            model_name,
+            num_classes=splits.num_classes,
+            input_shape=splits.input_shape or None,
+            pretrained=pretrained,
+            **kwargs,
         )
 
     # Training.

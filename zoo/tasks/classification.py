@@ -70,8 +70,11 @@ class Classification(Task):
     def training_pipelines(self, splits, recipe, seed):
         one_hot = lambda x, y: (x, tf.one_hot(y, splits.num_classes))  # noqa: E731
         train = datasets.batched(
-            splits.train, recipe["batch_size"], shuffle_seed=seed,
-            augment=recipe["augment"], flip=splits.augment_flip,
+            splits.train,
+            recipe["batch_size"],
+            shuffle_seed=seed,
+            augment=recipe["augment"],
+            flip=splits.augment_flip,
         )
         validation = datasets.batched(splits.validation, recipe["batch_size"])
         return train.map(one_hot), validation.map(one_hot)

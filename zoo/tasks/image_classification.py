@@ -32,8 +32,7 @@ class ImageClassification(Classification):
             "digits",
             "scikit-learn's 1,797 8x8 handwritten digits (the UCI optdigits test set), rescaled from "
             "0-16 to 0-255 and split 80/10/10 with the run's seed",
-            "Only 8x8 pixels from a small group of writers: it says little about other handwriting or "
-            "resolutions.",
+            "Only 8x8 pixels from a small group of writers: it says little about other handwriting or resolutions.",
         ),
         Dataset(
             "folder:DIR",
@@ -72,7 +71,9 @@ class ImageClassification(Classification):
         self.check_classes(splits, model)
         inputs, labels = export_arrays(splits)
         metadata = dict(
-            task=self.name, labels=splits.class_names, input_value_range=[0, 255],
+            task=self.name,
+            labels=splits.class_names,
+            input_value_range=[0, 255],
             input_description="raw pixels 0-255, (height, width, channels); rescaling is inside the model",
         )
         return ExportData(model, inputs, labels, self.calibration_inputs(splits.train), metadata)

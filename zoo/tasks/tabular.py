@@ -9,7 +9,7 @@ target's values or `--task`; models register for `tabular_regression`,
 import keras
 import numpy as np
 
-from zoo import datasets, evaluation, plots, registry
+from zoo import datasets, evaluation, registry
 from zoo.datasets.tables import CLASSIFICATION, EMBEDDED_TABLES, REGRESSION, load_table_dataset
 from zoo.errors import ZooError
 from zoo.tabular import inputs as table_inputs
@@ -109,7 +109,8 @@ class Tabular(Task):
     def headline(self, metrics):
         test = metrics["test"]
         if metrics["task"] == REGRESSION:
-            return f"test R^2 {test['r2']:.4f}, RMSE {test['rmse']:.4g} (scikit-learn linear: R^2 {metrics['reference']['linear_regression']['r2']:.4f})"
+            theirs = metrics["reference"]["linear_regression"]["r2"]
+            return f"test R^2 {test['r2']}, RMSE {test['rmse']} (scikit-learn linear regression: R^2 {theirs})"
         best = max(metrics["reference"].items(), key=lambda item: item[1]["accuracy"])
         return f"test accuracy {test['accuracy']:.4f} (scikit-learn {best[0]}: {best[1]['accuracy']:.4f})"
 
@@ -121,7 +122,8 @@ class Tabular(Task):
         return [
             f"- Measured on {count:,} test rows of `{config['run']['dataset']}`: a small sample (see the intervals); "
             "rows from another population (hospital, time, instrument) can behave differently.",
-            "- It finds associations in the table, not causes; a column that leaks the target makes it look better than it is.",
+            "- It finds associations in the table, not causes; a column that leaks the target makes it look better "
+            "than it is.",
         ]
 
     def intended_use(self, config):

@@ -54,7 +54,8 @@ def card_metrics(metrics):
     lines = [f"On the test split ({test['num_examples']:,} rows, never used for training or model selection):", ""]
     if regression and test.get("r2_interval", [None])[0] is not None:
         lines += [
-            f"- R^2 **{test['r2']:.4f}** (95% bootstrap interval {test['r2_interval'][0]:.4f} to {test['r2_interval'][1]:.4f})",
+            f"- R^2 **{test['r2']:.4f}** (95% bootstrap interval {test['r2_interval'][0]:.4f} "
+            f"to {test['r2_interval'][1]:.4f})",
             "",
         ]
     elif not regression:

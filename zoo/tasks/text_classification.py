@@ -65,7 +65,8 @@ class TextClassification(Classification):
         inputs = np.array([text.decode("utf-8") for text in texts], dtype=object)
         calibration = text.keras_token_ids(model, self.calibration_inputs(splits.train))
         metadata = dict(
-            task=self.name, labels=splits.class_names,
+            task=self.name,
+            labels=splits.class_names,
             input_description="int32 token ids (1, sequence_length) of one text, from `tokenizer` "
             "(rules and vocabulary); the SavedModel takes raw strings",
             tokenizer=text.tokenizer_of(model).config(),

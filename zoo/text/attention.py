@@ -77,8 +77,9 @@ class BoundedMaskAttention(keras.layers.MultiHeadAttention):
         super()._build_attention(rank)
         bound_mask_fill(self, self.mask_fill)
 
-    def _compute_attention(self, query, key, value, attention_mask=None, training=None,
-                           return_attention_scores=False, **kwargs):
+    def _compute_attention(
+        self, query, key, value, attention_mask=None, training=None, return_attention_scores=False, **kwargs
+    ):
         # Asking for the scores keeps Keras on its explicit path even without
         # dropout (see `bound_mask_fill`); `call` returns them only if asked.
         return super()._compute_attention(

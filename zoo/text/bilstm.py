@@ -38,12 +38,8 @@ def bilstm(
         mask_zero=True,
         name="embedding",
     )(token_ids)
-    x = keras.layers.Bidirectional(
-        keras.layers.LSTM(units, unroll=True), name="bidirectional_lstm"
-    )(x)
+    x = keras.layers.Bidirectional(keras.layers.LSTM(units, unroll=True), name="bidirectional_lstm")(x)
     x = keras.layers.Dropout(dropout, name="dropout")(x)
     logits = keras.layers.Dense(num_classes, name="logits")(x)
     token_classifier = keras.Model(token_ids, logits, name="token_classifier")
-    return vectorization.text_classifier(
-        "bilstm", token_classifier, vocabulary, max_tokens, sequence_length
-    )
+    return vectorization.text_classifier("bilstm", token_classifier, vocabulary, max_tokens, sequence_length)

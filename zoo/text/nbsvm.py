@@ -44,8 +44,14 @@ SMOOTHING = 1.0  # the paper's alpha
 # Chosen on MR's validation split (the apps' trainer, seed-0 split); 2 to 5 epochs and
 # learning rates 3e-4 to 3e-3 score alike.
 _RECIPE = dict(
-    epochs=3, batch_size=50, optimizer="adamw", learning_rate=1e-3,
-    lr_schedule="cosine", weight_decay=1e-2, label_smoothing=0.0, augment=False,
+    epochs=3,
+    batch_size=50,
+    optimizer="adamw",
+    learning_rate=1e-3,
+    lr_schedule="cosine",
+    weight_decay=1e-2,
+    label_smoothing=0.0,
+    augment=False,
 )
 
 
@@ -60,9 +66,7 @@ def presence_counts(token_ids, labels, num_classes, vocabulary_size):
     """
     token_ids, labels = np.asarray(token_ids, np.int64), np.asarray(labels, np.int64)
     if len(labels) and not 0 <= labels.min() <= labels.max() < num_classes:
-        raise ZooError(
-            f"Labels must be in [0, {num_classes}). Received: labels from {labels.min()} to {labels.max()}"
-        )
+        raise ZooError(f"Labels must be in [0, {num_classes}). Received: labels from {labels.min()} to {labels.max()}")
     ids = np.sort(token_ids, axis=1)
     first = np.ones(ids.shape, bool)
     first[:, 1:] = ids[:, 1:] != ids[:, :-1]
@@ -96,9 +100,7 @@ def fit_nbsvm_inputs(train_dataset, num_classes, max_tokens=MAX_TOKENS, sequence
         `dict(vocabulary=..., log_count_ratios=...)`: the most frequent unigrams and
         bigrams, and their ratios (`log_count_ratios`) from the ids the model sees.
     """
-    vocabulary = vectorization.build_vocabulary(
-        train_dataset.map(lambda text, label: text), max_tokens, ngrams=NGRAMS
-    )
+    vocabulary = vectorization.build_vocabulary(train_dataset.map(lambda text, label: text), max_tokens, ngrams=NGRAMS)
     vectorizer = vectorization.make_vectorizer(sequence_length, max_tokens, vocabulary, ngrams=NGRAMS)
     size = len(vocabulary) + 2
     counts = np.zeros((num_classes, size), np.int64)
@@ -167,9 +169,9 @@ def nbsvm(
                 f"Received: {np.shape(log_count_ratios)}; compute them with fit_nbsvm_inputs."
             )
         ratios_layer.embeddings.assign(np.asarray(log_count_ratios, np.float32))
-    feature_weights = keras.layers.Embedding(
-        size, num_classes, embeddings_initializer="zeros", name="feature_weights"
-    )(token_ids)
+    feature_weights = keras.layers.Embedding(size, num_classes, embeddings_initializer="zeros", name="feature_weights")(
+        token_ids
+    )
     weights = keras.ops.expand_dims(first_occurrences(token_ids), -1)
     features = keras.ops.sum(ratios * feature_weights * weights, axis=1)
     logits = keras.layers.Dense(num_classes, kernel_initializer="identity", name="logits")(features)

@@ -38,19 +38,15 @@ def textcnn(
             f"Received: sequence_length={sequence_length}"
         )
     token_ids = vectorization.token_input(sequence_length)
-    x = keras.layers.Embedding(
-        vectorization.vocabulary_size(vocabulary, max_tokens), embedding_dim, name="embedding"
-    )(token_ids)
+    x = keras.layers.Embedding(vectorization.vocabulary_size(vocabulary, max_tokens), embedding_dim, name="embedding")(
+        token_ids
+    )
     pooled = []
     for width in filter_widths:
-        feature_maps = keras.layers.Conv1D(
-            filters, width, activation="relu", name=f"conv{width}"
-        )(x)
+        feature_maps = keras.layers.Conv1D(filters, width, activation="relu", name=f"conv{width}")(x)
         pooled.append(keras.layers.GlobalMaxPooling1D(name=f"max_pool{width}")(feature_maps))
     x = keras.layers.Concatenate(name="features")(pooled)
     x = keras.layers.Dropout(dropout, name="dropout")(x)
     logits = keras.layers.Dense(num_classes, name="logits")(x)
     token_classifier = keras.Model(token_ids, logits, name="token_classifier")
-    return vectorization.text_classifier(
-        "textcnn", token_classifier, vocabulary, max_tokens, sequence_length
-    )
+    return vectorization.text_classifier("textcnn", token_classifier, vocabulary, max_tokens, sequence_length)

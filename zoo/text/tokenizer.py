@@ -158,9 +158,7 @@ class WordPieceTokenizer:
         self.sequence_length = int(sequence_length)
         self.rules = {name: rules[name] for name in _WORDPIECE_RULES}
         self.special_ids = dict(cls_id=int(cls_id), sep_id=int(sep_id), pad_id=int(pad_id))
-        self._wordpiece = keras_hub.tokenizers.WordPieceTokenizer(
-            vocabulary=self.vocabulary, **self.rules
-        )
+        self._wordpiece = keras_hub.tokenizers.WordPieceTokenizer(vocabulary=self.vocabulary, **self.rules)
         self._packer = keras_hub.layers.StartEndPacker(
             self.sequence_length, start_value=cls_id, end_value=sep_id, pad_value=pad_id
         )
@@ -170,9 +168,7 @@ class WordPieceTokenizer:
         """The tokenizer of a `bert` model (its keras-hub `preprocessor` layer)."""
         preprocessor = _preprocessor(model)
         if preprocessor is None:
-            raise ZooError(
-                f"Model {model.name!r} is not a zoo bert model (it has no {_PREPROCESSOR!r} layer)."
-            )
+            raise ZooError(f"Model {model.name!r} is not a zoo bert model (it has no {_PREPROCESSOR!r} layer).")
         tokenizer = preprocessor.tokenizer
         if not tokenizer.split or tokenizer.special_tokens_in_strings:
             raise ZooError(
@@ -181,8 +177,11 @@ class WordPieceTokenizer:
                 f"special_tokens_in_strings={tokenizer.special_tokens_in_strings}"
             )
         return cls(
-            tokenizer.get_vocabulary(), preprocessor.sequence_length,
-            cls_id=tokenizer.cls_token_id, sep_id=tokenizer.sep_token_id, pad_id=tokenizer.pad_token_id,
+            tokenizer.get_vocabulary(),
+            preprocessor.sequence_length,
+            cls_id=tokenizer.cls_token_id,
+            sep_id=tokenizer.sep_token_id,
+            pad_id=tokenizer.pad_token_id,
             **{name: getattr(tokenizer, name) for name in _WORDPIECE_RULES},
         )
 
@@ -195,9 +194,12 @@ class WordPieceTokenizer:
     def config(self):
         """The tokenization rules and vocabulary as a JSON-serializable dict."""
         return dict(
-            type="wordpiece", **self.rules, **self.special_ids,
+            type="wordpiece",
+            **self.rules,
+            **self.special_ids,
             packing="[CLS] pieces[: sequence_length - 2] [SEP], then [PAD] to sequence_length",
-            sequence_length=self.sequence_length, vocabulary=self.vocabulary,
+            sequence_length=self.sequence_length,
+            vocabulary=self.vocabulary,
         )
 
     def __call__(self, texts):

@@ -21,9 +21,9 @@ def encoder_block(x, mask, num_heads, intermediate_dim, dropout, name):
     over the unmasked positions, then a ReLU feed-forward network, each followed by
     dropout, a residual connection and layer normalization."""
     hidden_dim = x.shape[-1]
-    attended = BoundedMaskAttention(
-        num_heads, hidden_dim // num_heads, dropout=dropout, name=f"{name}_attention"
-    )(x, x, value_mask=mask)
+    attended = BoundedMaskAttention(num_heads, hidden_dim // num_heads, dropout=dropout, name=f"{name}_attention")(
+        x, x, value_mask=mask
+    )
     attended = keras.layers.Dropout(dropout, name=f"{name}_attention_dropout")(attended)
     x = keras.layers.Add(name=f"{name}_attention_residual")([x, attended])
     x = CenteredLayerNormalization(epsilon=_EPSILON, name=f"{name}_attention_norm")(x)
@@ -70,6 +70,4 @@ def transformer(
     x = keras.layers.Dropout(dropout, name="dropout")(x)
     logits = keras.layers.Dense(num_classes, name="logits")(x)
     token_classifier = keras.Model(token_ids, logits, name="token_classifier")
-    return vectorization.text_classifier(
-        "transformer", token_classifier, vocabulary, max_tokens, sequence_length
-    )
+    return vectorization.text_classifier("transformer", token_classifier, vocabulary, max_tokens, sequence_length)

@@ -27,8 +27,14 @@ def text_recipe(epochs, learning_rate):
     """The text models' training recipe: AdamW with weight decay 0.01, batches of
     50 (as in Kim 2014), a cosine schedule, no augmentation."""
     return dict(
-        epochs=epochs, batch_size=50, optimizer="adamw", learning_rate=learning_rate,
-        lr_schedule="cosine", weight_decay=1e-2, label_smoothing=0.0, augment=False,
+        epochs=epochs,
+        batch_size=50,
+        optimizer="adamw",
+        learning_rate=learning_rate,
+        lr_schedule="cosine",
+        weight_decay=1e-2,
+        label_smoothing=0.0,
+        augment=False,
     )
 
 
@@ -39,9 +45,7 @@ def lower_and_split_punctuation(texts):
     Only A-Z are lower-cased (TensorFlow's default, which the pure-Python
     `Tokenizer` reproduces exactly); other letters are kept as they are.
     """
-    return tf.strings.regex_replace(
-        tf.strings.lower(texts), f"({_PUNCTUATION_CLASS})", r" \1 "
-    )
+    return tf.strings.regex_replace(tf.strings.lower(texts), f"({_PUNCTUATION_CLASS})", r" \1 ")
 
 
 def make_vectorizer(sequence_length, max_tokens=None, vocabulary=None, name="vectorize", ngrams=None):
@@ -135,9 +139,7 @@ def token_id_model(model):
     try:
         return model.get_layer("token_classifier")
     except ValueError:
-        raise ZooError(
-            f"Model {model.name!r} is not a zoo text model (it has no 'token_classifier' layer)."
-        ) from None
+        raise ZooError(f"Model {model.name!r} is not a zoo text model (it has no 'token_classifier' layer).") from None
 
 
 def vectorizer_of(model):
@@ -145,6 +147,4 @@ def vectorizer_of(model):
     try:
         return model.get_layer("vectorize")
     except ValueError:
-        raise ZooError(
-            f"Model {model.name!r} is not a zoo text model (it has no 'vectorize' layer)."
-        ) from None
+        raise ZooError(f"Model {model.name!r} is not a zoo text model (it has no 'vectorize' layer).") from None

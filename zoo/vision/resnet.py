@@ -27,8 +27,13 @@ _PAPER = "He et al. 2016, 'Deep Residual Learning for Image Recognition'"
 
 def _conv_bn(x, filters, kernel_size, strides, name, activation=True):
     x = keras.layers.Conv2D(
-        filters, kernel_size, strides=strides, padding="same", use_bias=False,
-        kernel_initializer="he_normal", name=f"{name}_conv",
+        filters,
+        kernel_size,
+        strides=strides,
+        padding="same",
+        use_bias=False,
+        kernel_initializer="he_normal",
+        name=f"{name}_conv",
     )(x)
     x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
     if activation:
@@ -63,8 +68,11 @@ def _resnet(name, num_classes, input_shape, stage_filters, blocks_per_stage, sma
 
 
 @register_model(
-    task="image_classification", input_shape=(32, 32, 3), recipe=_RESNET_RECIPE,
-    paper=_PAPER, min_input_size=8,
+    task="image_classification",
+    input_shape=(32, 32, 3),
+    recipe=_RESNET_RECIPE,
+    paper=_PAPER,
+    min_input_size=8,
 )
 def resnet20(num_classes=10, input_shape=(32, 32, 3)):
     """ResNet-20 for CIFAR-sized images (0.27M parameters)."""
@@ -72,8 +80,11 @@ def resnet20(num_classes=10, input_shape=(32, 32, 3)):
 
 
 @register_model(
-    task="image_classification", input_shape=(32, 32, 3), recipe=_RESNET_RECIPE,
-    paper=_PAPER, min_input_size=8,
+    task="image_classification",
+    input_shape=(32, 32, 3),
+    recipe=_RESNET_RECIPE,
+    paper=_PAPER,
+    min_input_size=8,
 )
 def resnet56(num_classes=10, input_shape=(32, 32, 3)):
     """ResNet-56 for CIFAR-sized images (0.86M parameters)."""
@@ -81,8 +92,11 @@ def resnet56(num_classes=10, input_shape=(32, 32, 3)):
 
 
 @register_model(
-    task="image_classification", input_shape=(224, 224, 3), recipe=_RESNET_RECIPE,
-    paper=_PAPER, min_input_size=8,
+    task="image_classification",
+    input_shape=(224, 224, 3),
+    recipe=_RESNET_RECIPE,
+    paper=_PAPER,
+    min_input_size=8,
 )
 def resnet18(num_classes=10, input_shape=(224, 224, 3), small_stem=None):
     """ResNet-18; below 64 pixels it uses a 3x3 stride-1 stem, as is usual on CIFAR."""
