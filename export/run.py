@@ -120,9 +120,8 @@ def export_run(model_dir, formats=FORMATS, data_dir=None):
 
 
 def _print_report(report, task, export_dir):
-    print(
-        f"Export of {report['model_dir']} ({report['model']} on {report['dataset']}, {report['test_examples']} test examples):"
-    )
+    what = f"{report['model']} on {report['dataset']}, {report['test_examples']} test examples"
+    print(f"Export of {report['model_dir']} ({what}):")
     print(verify.format_table(report["files"], task.report_columns))
     print(f"{json.dumps(report['summary'])}; {report['export_seconds']} s; wrote {export_dir}")
     for name, reasons in report["failed"].items():
