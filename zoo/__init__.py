@@ -6,9 +6,11 @@ start_quietly()  # only for python -m zoo_apps.<app> / python -m export: native 
 
 # ruff: noqa: E402
 
-from zoo import (
-    text,  # noqa: F401  (registers the text models)
-    vision,  # noqa: F401  (registers the vision models)
+from zoo import (  # noqa: F401  (importing a family registers its models)
+    generative,
+    tabular,
+    text,
+    vision,
 )
 from zoo.errors import ZooError  # noqa: F401
 from zoo.factory import create_model  # noqa: F401

@@ -3,6 +3,9 @@
 from zoo.errors import ZooError
 from zoo.tasks.base import Dataset, ExportData, Task  # noqa: F401
 from zoo.tasks.image_classification import ImageClassification
+from zoo.tasks.image_generation import ImageGeneration
+from zoo.tasks.masked_lm import MaskedLanguageModeling
+from zoo.tasks.tabular import Tabular
 from zoo.tasks.text_classification import TextClassification
 
 _TASKS = {}
@@ -28,4 +31,7 @@ def list_tasks():
 
 
 register_task(ImageClassification())
+register_task(ImageGeneration())
 register_task(TextClassification())
+register_task(MaskedLanguageModeling())
+register_task(Tabular())

@@ -1,12 +1,17 @@
-"""BERT classifier from keras-hub: Devlin et al. (2019), "BERT: Pre-training of
-Deep Bidirectional Transformers for Language Understanding".
+"""BERT from keras-hub: Devlin et al. (2019), "BERT: Pre-training of Deep
+Bidirectional Transformers for Language Understanding".
 
-Built from a size config (the compact sizes of Turc et al. 2019, "Well-Read
-Students Learn Better"), randomly initialized with a vocabulary from the training
-split, or from a local keras-hub preset directory (pretrained weights and its own
-WordPiece vocabulary) so a downloaded preset fine-tunes offline.
+`bert_mlm` pretrains an encoder of a size config from random weights with the
+masked-language-model objective, on a WordPiece vocabulary learned from its corpus,
+and its run writes a keras-hub preset. `bert` classifies text; it is built from a
+size config (the compact sizes of Turc et al. 2019, "Well-Read Students Learn
+Better"), randomly initialized with a vocabulary from the training split, or from
+a local keras-hub preset directory (pretrained weights and its own WordPiece
+vocabulary) so a downloaded or `bert_mlm` preset fine-tunes offline. Its attention
+masks are bounded (`zoo.text.attention`) so that its int8 TFLite file stays accurate.
 """
 
+import math
 import pathlib
 
 import keras
@@ -14,7 +19,7 @@ import keras_hub
 
 from zoo.errors import ZooError
 from zoo.registry import register_model
-from zoo.text import vectorization
+from zoo.text import attention, vectorization
 
 CONFIGS = {
     "bert_tiny": dict(num_layers=2, hidden_dim=128, num_heads=2, intermediate_dim=512),
@@ -24,10 +29,15 @@ CONFIGS = {
     "bert_base": dict(num_layers=12, hidden_dim=768, num_heads=12, intermediate_dim=3072),
 }
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+WORD_PIECE_TOKENS = 8192  # bert_mlm's default vocabulary size (asked for; a small corpus yields fewer)
+MASK_RATE = 0.15  # of the tokens, chosen for prediction (80% of them [MASK], 10% random, 10% kept)
 
 # For bert_tiny trained from scratch; fine-tuning a pretrained preset wants
 # --learning_rate=5e-5 --epochs=3.
 _RECIPE = vectorization.text_recipe(epochs=6, learning_rate=1e-3)
+# bert_tiny on the 7,647 MR training sentences: about 11 minutes on 2 cores (scripts/benchmark_pretraining.py).
+_MLM_RECIPE = vectorization.text_recipe(epochs=15, learning_rate=1e-3)
+_PAPER = "Devlin et al. 2019, 'BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding'"
 
 
 @keras.saving.register_keras_serializable(package="zoo")
@@ -42,6 +52,28 @@ class BertVocabularyTokenizer(keras_hub.models.BertTokenizer):
     def get_config(self):
         return {**super().get_config(), "vocabulary": self.get_vocabulary()}
 
+    def load_assets(self, dir_path):
+        # The config brought the vocabulary; the asset file would lose tokens' trailing
+        # whitespace ("here\x85" in MR becomes a second "here") and fail to load.
+        if self.vocabulary is None:
+            super().load_assets(dir_path)
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class BoundedMaskBertBackbone(keras_hub.models.BertBackbone):
+    """keras-hub's `BertBackbone` whose self-attention fills masked scores with -30
+    instead of -1e9 (`zoo.text.attention.bound_mask_fill`), which int8 needs.
+
+    keras-hub builds each block's `keras.layers.MultiHeadAttention` itself, so its
+    softmax is replaced once built; BERT's dropout (0.1 in the sizes here and in
+    Devlin et al.'s checkpoints) keeps Keras on the path that applies it.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for layer in self.transformer_layers:
+            attention.bound_mask_fill(layer._self_attention_layer)
+
 
 def _tokenizer_and_backbone(preset, vocabulary, max_tokens, sequence_length):
     if preset in CONFIGS:
@@ -52,7 +84,7 @@ def _tokenizer_and_backbone(preset, vocabulary, max_tokens, sequence_length):
             lowercase=True,
             name="tokenizer",
         )
-        backbone = keras_hub.models.BertBackbone(
+        backbone = BoundedMaskBertBackbone(
             vocabulary_size=max_tokens if vocabulary is None else tokenizer.vocabulary_size(),
             max_sequence_length=sequence_length,
             name="backbone",
@@ -72,7 +104,9 @@ def _tokenizer_and_backbone(preset, vocabulary, max_tokens, sequence_length):
     tokenizer = BertVocabularyTokenizer.from_config(
         {**preset_tokenizer.get_config(), "vocabulary": preset_tokenizer.get_vocabulary()}
     )
-    return tokenizer, backbone
+    bounded = BoundedMaskBertBackbone.from_config(backbone.get_config())
+    bounded.set_weights(backbone.get_weights())
+    return tokenizer, bounded
 
 
 @register_model(
@@ -80,8 +114,7 @@ def _tokenizer_and_backbone(preset, vocabulary, max_tokens, sequence_length):
     input_shape=(),
     recipe=_RECIPE,
     from_runs=False,
-    paper="Devlin et al. 2019, 'BERT: Pre-training of Deep Bidirectional Transformers "
-    "for Language Understanding'; sizes from Turc et al. 2019",
+    paper=f"{_PAPER}; sizes from Turc et al. 2019",
 )
 def bert(
     num_classes=2,
@@ -99,9 +132,7 @@ def bert(
             `bert_base`; random init, `vocabulary` from the training split) or a
             local keras-hub BERT preset directory (its weights and vocabulary).
     """
-    tokenizer, backbone = _tokenizer_and_backbone(
-        preset, vocabulary, max_tokens, sequence_length
-    )
+    tokenizer, backbone = _tokenizer_and_backbone(preset, vocabulary, max_tokens, sequence_length)
     if sequence_length > backbone.max_sequence_length:
         raise ZooError(
             f"BERT preset {preset!r} takes at most {backbone.max_sequence_length} tokens: pass "
@@ -126,3 +157,83 @@ def bert(
     text = keras.Input(shape=(), dtype="string", name="text")
     wordpiece_ids = preprocessor(text)["token_ids"]
     return keras.Model(text, token_classifier(wordpiece_ids), name="bert")
+
+
+def word_piece_vocabulary(texts, max_tokens=WORD_PIECE_TOKENS):
+    """A lower-cased WordPiece vocabulary (Wu et al. 2016) of at most `max_tokens` pieces learned from `texts`.
+
+    tensorflow-text's learner keeps only pieces seen at least 10 times, so a small
+    corpus yields fewer pieces than asked.
+
+    Args:
+        texts: a `tf.data.Dataset` of strings.
+        max_tokens: the vocabulary size asked for, special tokens included.
+    """
+    return keras_hub.tokenizers.compute_word_piece_vocabulary(
+        texts.batch(1024), max_tokens, lowercase=True, reserved_tokens=SPECIAL_TOKENS
+    )
+
+
+def check_size(preset):
+    """Refuses a `preset` that is not a size of `CONFIGS` (pretraining starts from random weights)."""
+    if preset not in CONFIGS:
+        raise ZooError(
+            f"Pretraining starts from random weights of a BERT size: pass --preset as one of "
+            f"{', '.join(CONFIGS)}. Received: --preset={preset}"
+        )
+
+
+def _mlm_vocabulary(splits, max_tokens=WORD_PIECE_TOKENS, **unused):
+    """bert_mlm's builder arguments from the training split: its WordPiece vocabulary."""
+    return dict(vocabulary=word_piece_vocabulary(splits.train.map(lambda text, label: text), max_tokens))
+
+
+@register_model(
+    task="masked_language_modeling",
+    input_shape=(),
+    recipe=_MLM_RECIPE,
+    exportable=False,
+    from_runs=False,
+    adapt=_mlm_vocabulary,
+    paper=f"{_PAPER} (masked-LM objective); sizes from Turc et al. 2019",
+)
+def bert_mlm(
+    num_classes=None,
+    input_shape=(),
+    vocabulary=None,
+    max_tokens=WORD_PIECE_TOKENS,
+    sequence_length=vectorization.SEQUENCE_LENGTH,
+    preset="bert_tiny",
+):
+    """BERT encoder -> masked-LM head (tied to the token embedding), raw strings in; for pretraining.
+
+    The preprocessor tokenizes and masks `MASK_RATE` of each text's tokens anew at
+    every epoch (dynamic masking, Liu et al. 2019, "RoBERTa").
+
+    Args:
+        vocabulary: the WordPiece vocabulary (`word_piece_vocabulary`), special tokens first;
+            default: the special tokens and `max_tokens` placeholder pieces.
+        max_tokens: the vocabulary size when `vocabulary` is None.
+        sequence_length: tokens per text, also the longest the encoder takes afterwards.
+        preset: a size: `bert_tiny`, `bert_mini`, `bert_small`, `bert_medium` or `bert_base`.
+    """
+    check_size(preset)
+    if vocabulary is None:
+        vocabulary = SPECIAL_TOKENS + [f"[unused{i}]" for i in range(max_tokens - len(SPECIAL_TOKENS))]
+    tokenizer = keras_hub.models.BertTokenizer(vocabulary=vocabulary, lowercase=True, name="tokenizer")
+    backbone = keras_hub.models.BertBackbone(
+        vocabulary_size=tokenizer.vocabulary_size(),
+        max_sequence_length=sequence_length,
+        name="backbone",
+        **CONFIGS[preset],
+    )
+    backbone.get_layer("pooled_dense").trainable = False  # no next-sentence objective to train it
+    preprocessor = keras_hub.models.BertMaskedLMPreprocessor(
+        tokenizer,
+        sequence_length=sequence_length,
+        mask_selection_rate=MASK_RATE,
+        # Twice the mean count of a full-length text: the cap almost never drops a chosen token.
+        mask_selection_length=math.ceil(2 * MASK_RATE * sequence_length),
+        name="preprocessor",
+    )
+    return keras_hub.models.BertMaskedLM(backbone, preprocessor=preprocessor, name="bert_mlm")
