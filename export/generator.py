@@ -1,13 +1,10 @@
 """`Generator`: an exported image generator (a GAN's) on seeds and class labels, as a phone runs it."""
 
 import numbers
-import pathlib
 
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
 
-from export import sidecar
-from export.predictor import dequantize, quantize
+from export.predictor import dequantize, open_exported, quantize
 from zoo.errors import ZooError
 
 
@@ -28,11 +25,7 @@ class Generator:
     """
 
     def __init__(self, model_path, num_threads=1):
-        self.path = pathlib.Path(model_path)
-        if not self.path.is_file():
-            kind = "a folder" if self.path.is_dir() else "missing"
-            raise ZooError(f"{self.path} is {kind}: pass an exported .tflite file (e.g. DIR/export/model_int8.tflite).")
-        self.metadata = sidecar.read(self.path)
+        self.path, self.metadata, self._interpreter = open_exported(model_path, num_threads)
         if "generator" not in self.metadata:
             raise ZooError(
                 f"{self.path.name} is a {self.metadata.get('task', 'image_classification')} model, not an image "
@@ -41,13 +34,6 @@ class Generator:
         self.latent_dim = self.metadata["generator"]["latent_dim"]
         self.num_classes = self.metadata["generator"]["num_classes"]
         self.labels = self.metadata["generator"]["class_names"]
-        try:
-            self._interpreter = Interpreter(model_path=str(self.path), num_threads=num_threads)
-        except ValueError as error:
-            raise ZooError(
-                f"{self.path} is not a valid TFLite file ({error}); it may be truncated or corrupt: export it again."
-            ) from None
-        self._interpreter.allocate_tensors()
         # The file orders its inputs its own way: the noise is (1, latent_dim), the label (1,).
         self._inputs = self._interpreter.get_input_details()
         self._output = self._interpreter.get_output_details()[0]

@@ -29,6 +29,24 @@ def dequantize(values, detail):
     return (values - zero_point) * scale if scale else values
 
 
+def open_exported(model_path, num_threads=1):
+    """`(path, sidecar dict, allocated LiteRT interpreter)` of an exported `.tflite` file; `ZooError` if it
+    is missing, a folder, without its sidecar, or not a valid TFLite file."""
+    path = pathlib.Path(model_path)
+    if not path.is_file():
+        kind = "a folder" if path.is_dir() else "missing"
+        raise ZooError(f"{path} is {kind}: pass an exported .tflite file (e.g. DIR/export/model_int8.tflite).")
+    metadata = sidecar.read(path)
+    try:
+        interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+    except ValueError as error:
+        raise ZooError(
+            f"{path} is not a valid TFLite file ({error}); it may be truncated or corrupt: export it again."
+        ) from None
+    interpreter.allocate_tensors()
+    return path, metadata, interpreter
+
+
 class Predictor:
     """Runs a TFLite file written by `export` on raw inputs: pixels 0-255 for
     images, strings for text models.
@@ -49,18 +67,7 @@ class Predictor:
     """
 
     def __init__(self, model_path, num_threads=1):
-        self.path = pathlib.Path(model_path)
-        if not self.path.is_file():
-            kind = "a folder" if self.path.is_dir() else "missing"
-            raise ZooError(f"{self.path} is {kind}: pass an exported .tflite file (e.g. DIR/export/model_int8.tflite).")
-        self.metadata = sidecar.read(self.path)
-        try:
-            self._interpreter = Interpreter(model_path=str(self.path), num_threads=num_threads)
-        except ValueError as error:
-            raise ZooError(
-                f"{self.path} is not a valid TFLite file ({error}); it may be truncated or corrupt: export it again."
-            ) from None
-        self._interpreter.allocate_tensors()
+        self.path, self.metadata, self._interpreter = open_exported(model_path, num_threads)
         inputs, outputs = self._interpreter.get_input_details(), self._interpreter.get_output_details()
         if len(outputs) != 1:
             raise ZooError(f"{self.path} has {len(outputs)} outputs; Predictor runs single-output files.")

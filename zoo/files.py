@@ -52,7 +52,8 @@ def write_json(path, data):
     write_text(path, json.dumps(data, indent=2, default=str) + "\n")
 
 
-def _alive(pid):
+def process_alive(pid):
+    """Whether a process `pid` runs (as far as this user can tell)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -69,5 +70,5 @@ def remove_stale_temporaries(folder):
         return
     for path in folder.iterdir():
         match = _TEMPORARY.match(path.name)
-        if match and (int(match.group(2)) != os.getpid()) and not _alive(int(match.group(2))):
+        if match and (int(match.group(2)) != os.getpid()) and not process_alive(int(match.group(2))):
             _remove(path)

@@ -13,6 +13,7 @@ import zoo
 from export.run import export_run
 from zoo import plots
 from zoo.card import write_model_card
+from zoo.files import process_alive
 from zoo.run_folder import RunFolder
 from zoo.versions import library_versions
 from zoo_apps import distribute, trainer
@@ -49,16 +50,6 @@ def _pid_of(lock):
         return 0
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
-
-
 @contextlib.contextmanager
 def run_lock(folder):
     """Holds `run.lock` in the run folder: a second process is refused, a dead one's lock is taken over."""
@@ -70,7 +61,7 @@ def run_lock(folder):
             break
         except FileExistsError:
             pid = _pid_of(lock)
-            if pid and pid != os.getpid() and _alive(pid):
+            if pid and pid != os.getpid() and process_alive(pid):
                 raise zoo.ZooError(
                     f"{folder.path} is in use by another run (pid {pid}): wait for it, or pass another --model_dir."
                 ) from None
