@@ -3,29 +3,25 @@ partitions does the CPU's XNNPACK delegate split it (each boundary costs a copy)
 
 import contextlib
 import io
-import os
-import sys
+import pathlib
 import tempfile
 
 from ai_edge_litert.interpreter import Interpreter
+
+from zoo.quiet import native_output_to
 
 
 @contextlib.contextmanager
 def _captured_stdout(lines):
     """Collects what Python and native code print on standard output into `lines`."""
-    sys.stdout.flush()
-    saved, text = os.dup(1), io.StringIO()
-    with tempfile.TemporaryFile(mode="w+b") as captured:
-        os.dup2(captured.fileno(), 1)
+    text = io.StringIO()
+    with tempfile.TemporaryDirectory() as folder:
+        path = pathlib.Path(folder, "stdout")
         try:
-            with contextlib.redirect_stdout(text):
+            with native_output_to(1, path), contextlib.redirect_stdout(text):
                 yield
         finally:
-            sys.stdout.flush()
-            os.dup2(saved, 1)
-            os.close(saved)
-            captured.seek(0)
-            lines += captured.read().decode("utf-8", "replace").splitlines() + text.getvalue().splitlines()
+            lines += path.read_text(errors="replace").splitlines() + text.getvalue().splitlines()
 
 
 def gpu_compatibility(tflite_model):

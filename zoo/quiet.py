@@ -15,18 +15,24 @@ STARTUP_LOG = os.path.join(tempfile.gettempdir(), "zoo-native-startup.log")
 
 
 @contextlib.contextmanager
-def native_stderr_to(path):
-    """Sends what is written to file descriptor 2 (native code, and Python's stderr) to `path`."""
-    sys.stderr.flush()
-    saved = os.dup(2)
+def native_output_to(descriptor, path):
+    """Appends what is written to file `descriptor` (1 or 2: native code and Python alike) to `path`."""
+    stream = sys.stdout if descriptor == 1 else sys.stderr
+    stream.flush()
+    saved = os.dup(descriptor)
     try:
         with open(path, "ab") as log:
-            os.dup2(log.fileno(), 2)
+            os.dup2(log.fileno(), descriptor)
             yield path
     finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
+        stream.flush()
+        os.dup2(saved, descriptor)
         os.close(saved)
+
+
+def native_stderr_to(path):
+    """Sends what is written to file descriptor 2 (native code, and Python's stderr) to `path`."""
+    return native_output_to(2, path)
 
 
 def _started_as_command():

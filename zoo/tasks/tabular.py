@@ -128,7 +128,7 @@ class Tabular(Task):
 
     def intended_use(self, config):
         return (
-            f"Predicting `{config.get('class_names') and 'the class' or 'the target'}` for rows like those of "
+            f"Predicting the {'class' if config.get('class_names') else 'target value'} of rows like those of "
             f"`{config['run']['dataset']}`, as a baseline beside the scikit-learn references in every run."
         )
 

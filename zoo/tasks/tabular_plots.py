@@ -140,16 +140,22 @@ def encode_rows(rows, schema):
     return features
 
 
+def _raw_features(names, rows, schema):
+    """The raw features dict of `rows`: arrays in the Keras model's input order `names`, a features dict,
+    or table rows for `encode_rows`."""
+    if isinstance(rows, np.ndarray):
+        rows = [rows]
+    if isinstance(rows, list) and rows and isinstance(rows[0], np.ndarray):
+        return dict(zip(names, rows))
+    if isinstance(rows, dict) and rows and set(rows) <= {"numeric", "categorical"}:
+        return rows
+    return encode_rows(rows, schema)
+
+
 def predictor_inputs(predictor, rows):
     """Rows (dicts, a CSV path, or the raw features dict of `zoo.datasets.tables`) as `{input name: array}`."""
     schema = predictor.metadata["schema"]
-    features = rows if isinstance(rows, dict) and set(rows) <= {"numeric", "categorical"} and rows else None
-    if isinstance(rows, list) and rows and isinstance(rows[0], np.ndarray):  # raw arrays in model input order
-        features = dict(zip(predictor.metadata["input_names"], rows))
-    elif isinstance(rows, np.ndarray):
-        features = {predictor.metadata["input_names"][0]: rows}
-    features = encode_rows(rows, schema) if features is None else features
-    encoded = model_features(features, schema)
+    encoded = model_features(_raw_features(predictor.metadata["input_names"], rows, schema), schema)
     if "standardized_numeric" in encoded and not np.isfinite(encoded["standardized_numeric"]).all():
         raise ZooError("The rows hold infinite numbers: pass finite values (empty cells count as missing).")
     return encoded
