@@ -2,6 +2,7 @@
 
 import json
 import os
+import pathlib
 import tempfile
 import time
 
@@ -15,9 +16,11 @@ from zoo.run_folder import CHECKPOINTS, HISTORY, LOGS
 
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
-    """`BackupAndRestore` whose files are renamed into place, so a kill never
-    leaves a torn checkpoint as the latest one.
+    """`BackupAndRestore` that a kill at any moment leaves consistent, and that also restores the state of
+    the layers' random streams (e.g. Dropout's seed generators), which Keras's weights files leave out.
 
+    Each epoch's weights go to a file of their own, renamed into place; only then does
+    `training_metadata.json` (renamed into place too) name them, and the previous file goes.
     Every worker restores from `backup_dir`; only the chief keeps what it saves.
     """
 
@@ -26,11 +29,44 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         self.chief = chief
 
     def _save_model(self):
-        save(self.model.save_weights, self._weights_path, self.chief)
+        name = f"epoch_{self._current_epoch}.weights.h5"
+        os.makedirs(self.backup_dir, exist_ok=True)
+        save(self.model.save_weights, os.path.join(self.backup_dir, name), self.chief)
         if not self.chief:
             return
+        metadata = dict(
+            epoch=self._current_epoch,
+            batch=self._last_batch_seen,
+            weights=name,
+            random_states=[keras.ops.convert_to_numpy(state).tolist() for state in random_states(self.model)],
+        )
         with atomic_path(self._training_metadata_path) as tmp:
-            tmp.write_text(json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen}))
+            tmp.write_text(json.dumps(metadata))
+        for old in pathlib.Path(self.backup_dir).glob("epoch_*.weights.h5"):
+            if old.name != name:
+                old.unlink()
+
+    def _load_model(self):
+        if not os.path.isfile(self._training_metadata_path):
+            return
+        metadata = json.loads(pathlib.Path(self._training_metadata_path).read_text())
+        if self.model.optimizer is not None and not self.model.optimizer.built:
+            self.model.optimizer.build(self.model.trainable_variables)
+        self.model.load_weights(os.path.join(self.backup_dir, metadata["weights"]))
+        for state, value in zip(random_states(self.model), metadata["random_states"]):
+            state.assign(value)
+        self.model._initial_epoch = metadata["epoch"]
+
+
+def random_states(model):
+    """The state variables of the model's seed generators (Dropout and other random layers), in a fixed order."""
+    return [variable for variable in model.variables if variable.name == "seed_generator_state"]
+
+
+def finished_epochs(folder):
+    """How many epochs the run's checkpoint holds (0 for a new run)."""
+    metadata = folder.file(CHECKPOINTS) / "training_metadata.json"
+    return json.loads(metadata.read_text())["epoch"] if metadata.is_file() else 0
 
 
 def save(save_fn, path, chief=True):
@@ -113,15 +149,15 @@ class Progress(keras.callbacks.Callback):
         print(f"epoch {epoch + 1}/{self.epochs}: {shown}; {elapsed:.0f} s, about {left:.0f} s left", flush=True)
 
 
-def replay_finished_epochs(train, folder):
-    """Iterates `train` once per epoch that the run's checkpoint has finished, so that a resumed run
-    shuffles and augments its next epoch exactly as an uninterrupted one would: a seeded tf.data
-    shuffle (and random stream) draws new seeds on each pass over the same dataset object."""
-    metadata = folder.file(CHECKPOINTS) / "training_metadata.json"
-    finished = json.loads(metadata.read_text())["epoch"] if metadata.is_file() else 0
-    for _ in range(finished):
-        for _ in train:
-            pass
+def epoch_stream(train, epochs, first_epoch):
+    """The batches of epochs `first_epoch`..`epochs`-1 of `train` (one epoch of batches), back to back.
+
+    `train`'s seeded shuffle and random streams draw anew on each pass over it; repeating it inside one
+    dataset and skipping the finished epochs' batches gives a resumed run exactly the batches that an
+    uninterrupted run would see (the skipped ones are drawn, not trained on).
+    """
+    steps = int(train.cardinality())
+    return train.repeat(epochs).skip(first_epoch * steps), steps
 
 
 def fit(task, model, splits, recipe, folder, seed, chief=True):
@@ -144,10 +180,16 @@ def fit(task, model, splits, recipe, folder, seed, chief=True):
             Progress(recipe["epochs"]),
             *task.callbacks(model, splits, folder),
         ]
-    replay_finished_epochs(train, folder)
+    stream, steps = epoch_stream(train, recipe["epochs"], finished_epochs(folder))
     start = time.perf_counter()
     history = model.fit(
-        train, validation_data=validation, epochs=recipe["epochs"], callbacks=callbacks, shuffle=False, verbose=0
+        stream,
+        validation_data=validation,
+        epochs=recipe["epochs"],
+        steps_per_epoch=steps,
+        callbacks=callbacks,
+        shuffle=False,
+        verbose=0,
     )
     seconds = time.perf_counter() - start
     epochs_run = len(history.epoch)
