@@ -5,6 +5,7 @@ import dataclasses
 import io
 
 import numpy as np
+import tensorflow as tf
 
 WORDS = {
     "pos": ["good", "great", "fun", "superb", "moving"],
@@ -54,3 +55,13 @@ def write_reviews(root, examples=100, seed=0):
         lines = [f"The film was {rng.choice(words)} , {rng.choice(words)} and long !" for _ in range(examples)]
         (root / f"{name}.txt").write_text("\n".join(lines) + "\n")
     return root
+
+
+def write_pngs(root, count=12, size=8):
+    """Two classes of noisy grey PNGs, `dark` and `light`, `count` each, `size` pixels square."""
+    rng = np.random.default_rng(0)
+    for value, name in ((10, "dark"), (240, "light")):
+        (root / name).mkdir(parents=True)
+        for i in range(count):
+            image = np.clip(rng.normal(value, 20, (size, size, 1)), 0, 255).astype(np.uint8)
+            tf.io.write_file(str(root / name / f"{i}.png"), tf.io.encode_png(image))

@@ -5,6 +5,8 @@ at import, so programs import together (tests run them in-process) and `--help`
 lists their own flags, not TensorFlow's.
 """
 
+import errno
+import os
 import sys
 
 from absl import flags
@@ -20,6 +22,28 @@ def fail(message):
     raise SystemExit(2)
 
 
+def disk_full(error):
+    """Whether `error` (an `OSError`, or a TensorFlow or h5py error that only says so) means the disk is full."""
+    codes = (errno.ENOSPC, errno.EDQUOT)
+    return getattr(error, "errno", None) in codes or any(os_error in str(error) for os_error in map(os.strerror, codes))
+
+
+def with_one_line_errors(call):
+    """Returns `call()`; a `ZooError` or a full disk ends the program with one `error:` line and exit status 2."""
+    try:
+        return call()
+    except ZooError as error:
+        fail(str(error))
+    except Exception as error:
+        if not disk_full(error):
+            raise
+        where = f" for {error.filename}" if getattr(error, "filename", None) else ""
+        fail(
+            f"No space left on the disk{where}: free some space, or use a --model_dir on another disk, "
+            "then run the same command again (a run resumes from its last finished epoch)."
+        )
+
+
 def help_text(doc, flag_values):
     lines = [doc.strip(), "", "flags:"] if doc else ["flags:"]
     for flag in sorted({flag_values[name] for name in flag_values}, key=lambda f: f.name):
@@ -33,8 +57,8 @@ def run_cli(main, define_flags, argv=None, doc=None, program="zoo", positional=F
     """Defines flags with `define_flags(flag_values)`, parses `argv`, and returns `main(flag_values, args)`.
 
     Args:
-        main: `main(flag_values, args)`; a `ZooError` it raises ends the program with one
-            `error:` line on stderr and exit status 2.
+        main: `main(flag_values, args)`; a `ZooError` it raises, or a full disk, ends the program
+            with one `error:` line on stderr and exit status 2.
         define_flags: defines the program's flags with `flag_values=` the given `FlagValues`.
         argv: the arguments without the program name; default `sys.argv[1:]`.
         doc: the text `--help` prints above the flags.
@@ -53,20 +77,11 @@ def run_cli(main, define_flags, argv=None, doc=None, program="zoo", positional=F
         fail(f"{error} (see --help)")
     if args and not positional:
         fail(f"unexpected arguments {args}: all options are --flags (see --help).")
-    try:
-        return main(flag_values, args)
-    except ZooError as error:
-        fail(str(error))
+    return with_one_line_errors(lambda: main(flag_values, args))
 
 
 def run_main(main):
-    """Runs a script's `main(argv)` with absl's global flags; a `ZooError` ends it in one line, exit 2."""
+    """Runs a script's `main(argv)` with absl's global flags; a `ZooError` or a full disk ends it in one line."""
     from absl import app
 
-    def guarded_main(argv):
-        try:
-            main(argv)
-        except ZooError as error:
-            fail(str(error))
-
-    app.run(guarded_main)
+    app.run(lambda argv: with_one_line_errors(lambda: main(argv)))

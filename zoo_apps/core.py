@@ -108,7 +108,7 @@ def train(task, flag_values, options):
     # Collective ops must be configured before TensorFlow runs anything.
     strategy = distribute.make_strategy(fv.strategy, fv.tpu)
     splits = task.load_data(fv.dataset, seed=fv.seed, data_dir=fv.data_dir, **options)
-    task.check_data(fv.model, splits)
+    task.check_data(fv.model, splits, recipe)
     run = dict(
         model=fv.model,
         task=task.name,

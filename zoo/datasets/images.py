@@ -13,6 +13,7 @@ from zoo.datasets import from_tfds
 from zoo.datasets.folders import class_files
 from zoo.datasets.splits import Splits, digest_of, shuffled_split_indices, split_arrays
 from zoo.errors import ZooError
+from zoo.memory import check_images_fit
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 DIGIT_NAMES = [str(i) for i in range(10)]
@@ -72,6 +73,7 @@ def _folder(path, seed, image_size=None, skip_bad_files=False, **unused):
     files, labels, bad, first = _checked_images(files, labels, skip_bad_files)
     channels = 1 if first.shape[-1] == 1 else 3
     height, width = image_size or first.shape[:2]
+    check_images_fit(len(files), (height, width, channels))
 
     def load(file, label):
         image = tf.io.decode_image(tf.io.read_file(file), channels=channels, expand_animations=False)
@@ -102,6 +104,8 @@ def _tfds(name, seed, data_dir=None, image_size=None, **unused):
         image_shape = (*image_size, image_shape[-1])
     elif None in image_shape:
         raise ZooError(f"tfds dataset {name!r} has images of varying size: pass --image_size.")
+
+    check_images_fit(sum(split.num_examples for split in builder.info.splits.values()), image_shape)
 
     def resize(image, label):
         return tf.image.resize(image, image_shape[:2]), label

@@ -87,7 +87,7 @@ class Task:
                 f"{model_name!r} is a {' / '.join(tasks)} model, not a {self.name} one: use one of {fitting}."
             )
 
-    def check_data(self, model_name, splits):
+    def check_data(self, model_name, splits, recipe):
         """Refuses data the model cannot take (e.g. images below its minimum size)."""
 
     def adapt(self, model_name, splits, options):

@@ -2,9 +2,10 @@
 
 import numpy as np
 
-from zoo import registry
+from zoo import memory, registry
 from zoo.datasets import load_image_dataset
 from zoo.errors import ZooError
+from zoo.factory import create_model
 from zoo.tasks.base import Dataset, ExportData
 from zoo.tasks.classification import Classification, export_arrays
 
@@ -53,13 +54,18 @@ class ImageClassification(Classification):
             dataset, seed=seed, data_dir=data_dir, image_size=image_size, skip_bad_files=skip_bad_files
         )
 
-    def check_data(self, model_name, splits):
+    def check_data(self, model_name, splits, recipe):
         smallest = registry.model_info(model_name)["min_input_size"]
         if min(splits.input_shape[:2]) < smallest:
             raise ZooError(
                 f"{model_name} needs images of at least {smallest}x{smallest} pixels; {splits.name} has "
                 f"{splits.input_shape[:2]}: pass --image_size (folder and tfds data) or another --model."
             )
+        memory.check_training_fits(
+            lambda: create_model(model_name, num_classes=splits.num_classes, input_shape=splits.input_shape),
+            recipe["batch_size"],
+            splits.input_shape,
+        )
 
     def export_data(self, config, model, data_dir=None):
         splits = self.load_data(config["run"]["dataset"], config["run"]["seed"], data_dir, **config["run"]["options"])

@@ -60,7 +60,7 @@ class Tabular(Task):
         if recipe["augment"]:
             raise ZooError("--augment is for images: tabular models have no augmentation.")
 
-    def check_data(self, model_name, splits):
+    def check_data(self, model_name, splits, recipe):
         kind = splits.extras["schema"]["task"]
         if kind not in registry.model_info(model_name)["tasks"]:
             fitting = ", ".join(registry.list_models(task=kind))

@@ -1,0 +1,67 @@
+"""Every registered model trains deterministically: two short trainings with one seed give identical weights."""
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from helpers import write_pngs, write_reviews
+from zoo.recipes import override
+from zoo.run_folder import RunFolder
+from zoo_apps import experiment, trainer
+
+IMAGES, TEXT = "folder:{data}/images", "lines:{data}/reviews"
+DATASETS = {  # model -> (task, dataset); a newly registered model must be added here
+    **dict.fromkeys(["cnn", "convnet", "lenet5", "mobilenet_v2", "resnet18", "resnet20", "resnet56"], IMAGES),
+    **dict.fromkeys(["bag_of_embeddings", "bert", "bilstm", "nbsvm", "textcnn", "transformer"], TEXT),
+    **dict.fromkeys(["logistic_regression", "mlp", "wide_and_deep"], "iris"),
+    "linear_regression": "diabetes",
+    **dict.fromkeys(["conditional_dcgan", "dcgan"], "digits"),
+    "bert_mlm": TEXT,
+}
+SHORT_TEXTS = {"sequence_length": 12}  # texts are short; an unrolled LSTM or attention costs less to trace
+TASKS = {"iris": "tabular", "diabetes": "tabular", "digits": "image_generation", IMAGES: "image_classification"}
+
+
+def task_of(model, dataset):
+    if model == "bert_mlm":
+        return zoo.get_task("masked_language_modeling")
+    return zoo.get_task(TASKS.get(dataset, "text_classification"))
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    write_pngs(root / "images", count=16, size=16)
+    write_reviews(root / "reviews", examples=40)
+    return root
+
+
+def test_every_registered_model_is_covered():
+    assert sorted(DATASETS) == sorted(zoo.list_models())
+
+
+@pytest.fixture
+def two_steps_per_epoch():
+    keras.config.set_max_steps_per_epoch(2)
+    yield
+    keras.config.set_max_steps_per_epoch(None)
+
+
+@pytest.mark.parametrize("model_name", sorted(DATASETS))
+def test_two_trainings_with_one_seed_give_identical_weights(model_name, data, tmp_path, two_steps_per_epoch):
+    dataset = DATASETS[model_name].format(data=data)
+    task = task_of(model_name, DATASETS[model_name])
+    splits = task.load_data(dataset, seed=0)
+    options = SHORT_TEXTS if DATASETS[model_name] == TEXT and model_name != "nbsvm" else {}
+    recipe = override(zoo.model_info(model_name)["recipe"], epochs=1, batch_size=8)
+    weights = []
+    for run in ("first", "second"):
+        experiment.make_deterministic(0)
+        model = task.build_model(model_name, splits, options, None)
+        initial = [np.array(w) for w in model.get_weights()]
+        trainer.fit(task, model, splits, recipe, RunFolder(tmp_path / run), seed=0)
+        weights.append(model.get_weights())
+    assert any(not np.array_equal(a, b) for a, b in zip(initial, weights[1])), "training changed nothing"
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
