@@ -3,7 +3,9 @@
 Trains each model with `python -m zoo_apps.text_classify` (its registered recipe,
 timed as a whole command), exports the textcnn run (int8 vs Keras accuracy), and
 scores a naive-Bayes-weighted logistic regression on uni+bigrams (Wang & Manning
-2012) on the same split, in the same run:
+2012) on the same split, in the same run. Test accuracies come with 95% Wilson
+intervals; the model with the best validation accuracy (chosen without the test
+split) is compared with the reference on the same test sentences (paired interval):
 
     python scripts/benchmark_text.py                      # the embedded MR sentences
     python scripts/benchmark_text.py --models=textcnn --seeds=0,1,2
@@ -19,7 +21,10 @@ import numpy as np
 from absl import app, flags
 
 import zoo
+from zoo import evaluation
 from zoo.datasets import load_text_dataset
+from zoo.run_folder import load_keras_file
+from zoo.tasks.classification import paired_difference_interval
 
 flags.DEFINE_string("dataset", "mr", "A text dataset (mr, lines:DIR, folder:DIR, tfds).")
 flags.DEFINE_list("models", None, "Text models to train; default all.")
@@ -51,8 +56,24 @@ def nb_logistic_regression(dataset, seed):
     ratio = np.asarray(np.log((p / p.sum()) / (q / q.sum()))).ravel()
     model = LogisticRegression(C=1.0, max_iter=2000)
     model.fit(x_train.multiply(ratio).tocsr(), y_train)
-    score = lambda texts, y: float(model.score(vectorizer.transform(texts).multiply(ratio).tocsr(), y))  # noqa: E731
-    return dict(validation=score(val, y_val), test=score(test, y_test))
+    predict = lambda texts: model.predict(vectorizer.transform(texts).multiply(ratio).tocsr())  # noqa: E731
+    return dict(
+        validation=float(np.mean(predict(val) == y_val)),
+        test=float(np.mean(predict(test) == y_test)),
+        test_right=predict(test) == y_test,
+    )
+
+
+def test_right(model_dir, dataset, seed):
+    """Which test texts the run's Keras model classifies correctly."""
+    texts, labels = texts_and_labels(load_text_dataset(dataset, seed=seed).test)
+    logits = load_keras_file(pathlib.Path(model_dir) / "model.keras").predict(np.array(texts), verbose=0)
+    return logits.argmax(1) == labels
+
+
+def interval(accuracy, count):
+    low, high = evaluation.wilson_interval(accuracy, count)
+    return f"{accuracy:.4f} ({low:.3f}-{high:.3f})"
 
 
 def train(model, seed):
@@ -75,6 +96,8 @@ def train(model, seed):
         seed=seed,
         validation=metrics["validation_accuracy"],
         test=metrics["test"]["accuracy"],
+        test_count=metrics["test"]["num_examples"],
+        model_dir=model_dir,
         params=metrics["num_parameters"],
         command_seconds=round(seconds, 1),
         training_seconds=metrics["training_seconds"],
@@ -92,19 +115,28 @@ def main(argv):
     models = FLAGS.models or zoo.list_models(task="text_classification")
     seeds = [int(seed) for seed in FLAGS.seeds]
     rows = [train(model, seed) for model in models for seed in seeds]
-    print("| model | seed | params | validation acc. | test acc. | int8 TFLite test acc. | command s |")
+    print("| model | seed | params | validation acc. | test acc. (95% interval) | int8 TFLite test acc. | command s |")
     print("|---|---|---|---|---|---|---|")
     for row in rows:
         int8 = f"{row['int8_test']:.4f}" if "int8_test" in row else "-"
         print(
             f"| `{row['model']}` | {row['seed']} | {row['params']:,} | {row['validation']:.4f} | "
-            f"{row['test']:.4f} | {int8} | {row['command_seconds']} |"
+            f"{interval(row['test'], row['test_count'])} | {int8} | {row['command_seconds']} |"
         )
     for seed in seeds:
         reference = nb_logistic_regression(FLAGS.dataset, seed)
+        count = len(reference["test_right"])
         print(
             f"| bigram NB-LR (reference, scikit-learn) | {seed} | - | {reference['validation']:.4f} | "
-            f"{reference['test']:.4f} | - | - |"
+            f"{interval(reference['test'], count)} | - | - |"
+        )
+        best = max((row for row in rows if row["seed"] == seed), key=lambda row: row["validation"])
+        low, high = paired_difference_interval(
+            test_right(best["model_dir"], FLAGS.dataset, seed), reference["test_right"]
+        )
+        print(
+            f"seed {seed}: best by validation `{best['model']}` minus NB-LR on the same {count} test texts: "
+            f"{best['test'] - reference['test']:+.4f} (95% {low:+.4f} to {high:+.4f})"
         )
 
 

@@ -52,8 +52,10 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         metadata = json.loads(pathlib.Path(self._training_metadata_path).read_text())
         if self.model.optimizer is not None and not self.model.optimizer.built:
             self.model.optimizer.build(self.model.trainable_variables)
-        self.model.load_weights(os.path.join(self.backup_dir, metadata["weights"]))
-        for state, value in zip(random_states(self.model), metadata["random_states"]):
+        self.model.load_weights(
+            os.path.join(self.backup_dir, metadata.get("weights", os.path.basename(self._weights_path)))
+        )
+        for state, value in zip(random_states(self.model), metadata.get("random_states", [])):
             state.assign(value)
         self.model._initial_epoch = metadata["epoch"]
 
