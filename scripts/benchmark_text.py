@@ -18,6 +18,7 @@ import sys
 import time
 
 import numpy as np
+import tensorflow as tf
 from absl import app, flags
 
 import zoo
@@ -67,7 +68,7 @@ def nb_logistic_regression(dataset, seed):
 def test_right(model_dir, dataset, seed):
     """Which test texts the run's Keras model classifies correctly."""
     texts, labels = texts_and_labels(load_text_dataset(dataset, seed=seed).test)
-    logits = load_keras_file(pathlib.Path(model_dir) / "model.keras").predict(np.array(texts), verbose=0)
+    logits = load_keras_file(pathlib.Path(model_dir) / "model.keras").predict(tf.constant(texts), verbose=0)
     return logits.argmax(1) == labels
 
 
