@@ -70,7 +70,7 @@ def _usage(config, model_dir, entry, task):
     model = config["run"]["model"]
     weights = entry["name"] if entry else str(model_dir)
     load = f'zoo.load_pretrained("{weights}")' if entry else f'keras.saving.load_model("{model_dir / "model.keras"}")'
-    lines = ["```python", "import keras, zoo", f"model = {load}", *task.card_usage(config)]
+    lines = ["```python", "import keras, zoo", "", f"model = {load}", *task.card_usage(config)]
     if registry.model_info(model)["from_runs"] and config.get("class_names") and task.name.endswith("classification"):
         lines += [
             "# Fine-tuning on 5 classes of your own: the same backbone, a fresh head.",
