@@ -178,7 +178,7 @@ class MaskedLanguageModeling(Task):
         return (
             f"validation masked-token accuracy {validation['masked_token_accuracy']:.4f}, loss "
             f"{validation['masked_token_loss']:.4f}; {metrics['vocabulary_size']:,} WordPiece tokens; "
-            f"fine-tune {PRESET}/ with text_classify --model=bert --preset=<model_dir>/{PRESET}"
+            f"fine-tune {PRESET}/ with text_classify --model=bert --preset=<model_dir>/{PRESET} --pooling=mean"
         )
 
     def card_metrics(self, metrics):
@@ -201,7 +201,7 @@ class MaskedLanguageModeling(Task):
             f"(`python -m zoo_apps.text_classify --model=bert --preset=<model_dir>/{PRESET}`) before using it.",
             f"- It takes at most {metrics['sequence_length']} tokens per text, also once fine-tuned, and knows "
             "only the WordPiece tokens of its corpus; its pooler (the [CLS] dense layer) is left untrained, "
-            "since there is no next-sentence objective.",
+            "since there is no next-sentence objective: fine-tune it with --pooling=mean (the tokens' mean).",
         ]
         if not run["dataset"].startswith("file:"):
             lines.append(
