@@ -2,7 +2,8 @@
 
 Pretrains with `python -m zoo_apps.pretrain_text` on the training split (Krishna et al.
 2023, "Downstream Datasets Make Surprisingly Good Pretraining Corpora"), then fine-tunes
-`python -m zoo_apps.text_classify --model=bert` with the same recipe and seed from:
+`python -m zoo_apps.text_classify --model=bert` with the same recipe, seed and pooling
+(each of --poolings: `mean` of the token outputs, or [CLS]'s `cls`) from:
 
 - `pretrained`: the run's `preset/` (its WordPiece vocabulary and trained encoder);
 - `random`: `--preset=bert_tiny` from random weights (whole-word vocabulary), zoo's default;
@@ -12,8 +13,8 @@ Pretrains with `python -m zoo_apps.pretrain_text` on the training split (Krishna
 Each step is a command timed as a whole (wall and CPU seconds: the machine may be
 shared); a finished run is not trained again, so a re-run only prints the table:
 
-    python scripts/benchmark_pretraining.py
-    python scripts/benchmark_pretraining.py --pretrain_epochs=5 --wordpiece_ablation
+    python scripts/benchmark_pretraining.py                       # --poolings=mean,cls
+    python scripts/benchmark_pretraining.py --pretrain_epochs=5 --wordpiece_ablation --poolings=mean
 """
 
 import json
@@ -35,6 +36,7 @@ from zoo.tasks.classification import paired_difference_interval
 flags.DEFINE_string("dataset", "mr", "A labelled text dataset: pretraining reads its training split only.")
 flags.DEFINE_integer("seed", 0, "Seed of the split, shared by pretraining and fine-tuning.")
 flags.DEFINE_integer("pretrain_epochs", None, "Pretraining epochs; default bert_mlm's recipe.")
+flags.DEFINE_list("poolings", ["mean", "cls"], "The classifier's poolings to compare (bert's pooling option).")
 flags.DEFINE_boolean("wordpiece_ablation", False, "Also fine-tune a random encoder with the pretraining's vocabulary.")
 flags.DEFINE_string("runs_dir", "runs/benchmark_pretraining", "Where the runs go.")
 FLAGS = flags.FLAGS
@@ -100,21 +102,25 @@ def main(argv):
     print(
         f"\n{FLAGS.dataset}, seed {FLAGS.seed}: test accuracy (95% Wilson interval), validation accuracy, "
         "epochs, training seconds, this command's seconds wall / CPU (a few if it had finished)\n\n"
-        "| bert_tiny from | test | validation | epochs | training s | command s |\n|---|---|---|---|---|---|"
+        "| bert_tiny from, pooling | test | validation | epochs | training s | command s |\n|---|---|---|---|---|---|"
     )
     right = {}
-    for name, preset in presets.items():
-        timing = timed(["zoo_apps.text_classify", "--model=bert", f"--preset={preset}"], runs / name)
-        right[name] = test_right(runs / name)
-        print(row(name, runs / name, timing, right[name]), flush=True)
-    for name in presets:
-        if name != "pretrained":
-            low, high = paired_difference_interval(right["pretrained"], right[name])
-            gain = np.mean(right["pretrained"]) - np.mean(right[name])
-            print(
-                f"\npretrained - {name}: {100 * gain:+.2f} points "
-                f"(paired 95% interval {100 * low:+.2f} to {100 * high:+.2f})"
-            )
+    for pooling in FLAGS.poolings:
+        for name, preset in presets.items():
+            run = f"{name}_{pooling}"
+            args = ["zoo_apps.text_classify", "--model=bert", f"--preset={preset}", f"--pooling={pooling}"]
+            timing = timed(args, runs / run)
+            right[run] = test_right(runs / run)
+            print(row(f"{name}, {pooling}", runs / run, timing, right[run]), flush=True)
+    for pooling in FLAGS.poolings:
+        for name in presets:
+            if name != "pretrained":
+                first, second = right[f"pretrained_{pooling}"], right[f"{name}_{pooling}"]
+                low, high = paired_difference_interval(first, second)
+                print(
+                    f"\n{pooling} pooling, pretrained - {name}: {100 * (np.mean(first) - np.mean(second)):+.2f} "
+                    f"points (paired 95% interval {100 * low:+.2f} to {100 * high:+.2f})"
+                )
 
 
 if __name__ == "__main__":

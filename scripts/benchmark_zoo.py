@@ -128,7 +128,11 @@ def markdown_table(rows):
 
 
 def main(argv):
-    names = FLAGS.entries or list_pretrained(manifest=FLAGS.manifest)
+    names = FLAGS.entries or [  # the image classifiers: text entries export through text_classify --export=all
+        name
+        for name in list_pretrained(manifest=FLAGS.manifest)
+        if pretrained_info(name, FLAGS.manifest).get("task", "image_classification") == "image_classification"
+    ]
     if not names:
         raise zoo.ZooError("The manifest has no entries: run scripts/train_pretrained.py first.")
     output_dir = pathlib.Path(FLAGS.output_dir)

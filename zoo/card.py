@@ -68,6 +68,15 @@ def _overview(config, metrics, task, entry):
 
 def _usage(config, model_dir, entry, task):
     model = config["run"]["model"]
+    if entry and entry.get("kind") == "encoder":  # zoo.pretrained.encoders: a preset to fine-tune, not a model
+        return [
+            "```python",
+            "import zoo",
+            f'model = zoo.create_model("bert", num_classes=2, preset="{entry["name"]}", pooling="mean")',
+            "# then fit on your labelled texts, or: python -m zoo_apps.text_classify --model=bert "
+            f"--preset={entry['name']} --pooling=mean --dataset=lines:DIR",
+            "```",
+        ]
     weights = entry["name"] if entry else str(model_dir)
     load = f'zoo.load_pretrained("{weights}")' if entry else f'keras.saving.load_model("{model_dir / "model.keras"}")'
     lines = ["```python", "import keras, zoo", "", f"model = {load}", *task.card_usage(config)]

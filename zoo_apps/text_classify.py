@@ -10,7 +10,7 @@ which takes raw strings; with --pretrained=RUN_DIR the run's vocabulary is kept.
 
 from absl import flags
 
-from zoo.text import vectorization
+from zoo.text import bert, vectorization
 from zoo_apps.core import run_app
 
 
@@ -37,11 +37,19 @@ def define_flags(flag_values):
         "local keras-hub BERT preset directory to fine-tune.",
         **define,
     )
+    flags.DEFINE_enum(
+        "pooling",
+        None,
+        list(bert.POOLINGS),
+        "bert only: the classifier's features, [CLS]'s pooled output (cls) or the mean of the tokens' "
+        "outputs (mean, for an encoder pretrained by masked-LM alone, such as pretrain_text's); default cls.",
+        **define,
+    )
 
 
 def options(flag_values):
-    """The builder options set by --max_tokens, --sequence_length and --preset."""
-    names = ("max_tokens", "sequence_length", "preset")
+    """The builder options set by --max_tokens, --sequence_length, --preset and --pooling."""
+    names = ("max_tokens", "sequence_length", "preset", "pooling")
     return {name: flag_values[name].value for name in names if flag_values[name].value is not None}
 
 

@@ -51,6 +51,12 @@ def load_pretrained(name, num_classes=None, input_shape=None, source=None, manif
         manifest_path: another `manifest.json` (its files in `weights/` beside it).
     """
     entry = manifest.find_entry(name, manifest_path)
+    if entry.get("kind") == "encoder":
+        raise ZooError(
+            f"{entry['name']} is a text encoder, not a model: fine-tune it with "
+            f'zoo.create_model("bert", preset="{entry["name"]}") or text_classify --model=bert '
+            f"--preset={entry['name']}."
+        )
     weights = read_weights(weights_path(entry, source, manifest_path))
     return _build_with_weights(
         entry["model"],

@@ -96,14 +96,19 @@ def entry_from_run(model_dir, weights_file, default, training_command):
             macro_f1=test["macro_f1"],
             validation_accuracy=metrics["validation_accuracy"],
         )
+    text = config["input_shape"] == []  # raw strings in; the run's builder options (e.g. its preset) rebuild it
     return dict(
         model=run["model"],
         task=run["task"],
         dataset=run["dataset"],
         default=default,
-        builder_kwargs={},
+        builder_kwargs=run.get("options", {}) if text else {},
         num_classes=len(config["class_names"]),
-        input=dict(name="pixels", shape=config["input_shape"], dtype="float32", range=[0, 255]),
+        input=(
+            dict(name="text", shape=[], dtype="string")
+            if text
+            else dict(name="pixels", shape=config["input_shape"], dtype="float32", range=[0, 255])
+        ),
         class_names=config["class_names"],
         training_command=training_command,
         recipe=run["recipe"],

@@ -46,8 +46,9 @@ class TextClassification(Classification):
 
     def check(self, model_name, options, recipe):
         super().check(model_name, options, recipe)
-        if options.get("preset") and model_name != "bert":
-            raise ZooError(f"--preset is for --model=bert only. Received: --model={model_name}")
+        for name in ("preset", "pooling"):
+            if options.get(name) and model_name != "bert":
+                raise ZooError(f"--{name} is for --model=bert only. Received: --model={model_name}")
         if recipe["augment"]:
             raise ZooError("--augment is for images: text models have no augmentation.")
 

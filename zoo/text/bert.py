@@ -30,13 +30,14 @@ CONFIGS = {
 }
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 WORD_PIECE_TOKENS = 8192  # bert_mlm's default vocabulary size (asked for; a small corpus yields fewer)
+POOLINGS = ("cls", "mean")  # the classifier's features: [CLS]'s pooled output, or the tokens' mean
 MASK_RATE = 0.15  # of the tokens, chosen for prediction (80% of them [MASK], 10% random, 10% kept)
 
-# For bert_tiny trained from scratch; fine-tuning a pretrained preset wants
-# --learning_rate=5e-5 --epochs=3.
-_RECIPE = vectorization.text_recipe(epochs=6, learning_rate=1e-3)
-# bert_tiny on the 7,647 MR training sentences: about 11 minutes on 2 cores (scripts/benchmark_pretraining.py).
-_MLM_RECIPE = vectorization.text_recipe(epochs=15, learning_rate=1e-3)
+# For bert_tiny, from random weights or from a pretrained encoder alike (scripts/benchmark_pretraining.py
+# compares the two with it); a larger pretrained preset wants --learning_rate=5e-5 --epochs=3.
+_RECIPE = vectorization.text_recipe(epochs=4, learning_rate=3e-4)
+# bert_tiny on the 7,647 MR training sentences: 1,399 CPU-s (38 min wall on 2 shared cores; benchmark_pretraining.py).
+_MLM_RECIPE = dict(vectorization.text_recipe(epochs=24, learning_rate=2e-3), batch_size=128)
 _PAPER = "Devlin et al. 2019, 'BERT: Pre-training of Deep Bidirectional Transformers for Language Understanding'"
 
 
@@ -91,10 +92,16 @@ def _tokenizer_and_backbone(preset, vocabulary, max_tokens, sequence_length):
             **CONFIGS[preset],
         )
         return tokenizer, backbone
+    from zoo.pretrained import encoders  # here: zoo.pretrained imports the registry, which imports this
+
+    if encoders.is_encoder(preset):
+        return _shipped_encoder(preset, encoders)
     if not (pathlib.Path(preset) / "config.json").is_file():
+        shipped = ", ".join(encoders.list_encoders())
         raise ZooError(
-            f"Unknown BERT preset {preset!r}: use one of {', '.join(CONFIGS)}, or a local "
-            "keras-hub preset directory (one holding config.json, saved by save_to_preset)."
+            f"Unknown BERT preset {preset!r}: use one of {', '.join(CONFIGS)}, a shipped encoder "
+            f"({shipped or 'none'}), or a local keras-hub preset directory (one holding config.json, "
+            "saved by save_to_preset)."
         )
     try:
         preset_tokenizer = keras_hub.models.BertTokenizer.from_preset(preset)
@@ -107,6 +114,21 @@ def _tokenizer_and_backbone(preset, vocabulary, max_tokens, sequence_length):
     bounded = BoundedMaskBertBackbone.from_config(backbone.get_config())
     bounded.set_weights(backbone.get_weights())
     return tokenizer, bounded
+
+
+def _shipped_encoder(name, encoders):
+    """The tokenizer and encoder of the shipped encoder entry `name` (`zoo.pretrained.encoders`), offline."""
+    entry, vocabulary, weights = encoders.load_encoder(name)
+    size = entry["builder_kwargs"]
+    tokenizer = BertVocabularyTokenizer(vocabulary=vocabulary, lowercase=True, name="tokenizer")
+    backbone = BoundedMaskBertBackbone(
+        vocabulary_size=len(vocabulary),
+        max_sequence_length=size["sequence_length"],
+        name="backbone",
+        **CONFIGS[size["preset"]],
+    )
+    encoders.assign(backbone, weights, name)
+    return tokenizer, backbone
 
 
 @register_model(
@@ -124,14 +146,20 @@ def bert(
     sequence_length=vectorization.SEQUENCE_LENGTH,
     preset="bert_tiny",
     dropout=0.1,
+    pooling="cls",
 ):
-    """BERT encoder ([CLS] pooled output) -> dropout -> logits, with keras-hub's WordPiece tokenizer.
+    """BERT encoder -> pooled features -> dropout -> logits, with keras-hub's WordPiece tokenizer.
 
     Args:
         preset: a size (`bert_tiny`, `bert_mini`, `bert_small`, `bert_medium`,
             `bert_base`; random init, `vocabulary` from the training split) or a
             local keras-hub BERT preset directory (its weights and vocabulary).
+        pooling: `cls`, the [CLS] token's pooled output (BERT's, trained by next-sentence
+            prediction), or `mean`, the mean of the tokens' outputs, padding excluded (what
+            a masked-LM-only encoder such as `bert_mlm`'s has learned; its pooler is left unused).
     """
+    if pooling not in POOLINGS:
+        raise ZooError(f"BERT pooling is one of {', '.join(POOLINGS)}. Received: pooling={pooling!r}")
     tokenizer, backbone = _tokenizer_and_backbone(preset, vocabulary, max_tokens, sequence_length)
     if sequence_length > backbone.max_sequence_length:
         raise ZooError(
@@ -143,13 +171,16 @@ def bert(
     )
     token_ids = vectorization.token_input(sequence_length)
     padding_mask = keras.ops.not_equal(token_ids, tokenizer.pad_token_id)
-    features = backbone(
+    outputs = backbone(
         dict(
             token_ids=token_ids,
             segment_ids=keras.ops.zeros_like(token_ids),
             padding_mask=padding_mask,
         )
-    )["pooled_output"]
+    )
+    features = outputs["pooled_output"] if pooling == "cls" else _masked_mean(outputs["sequence_output"], padding_mask)
+    if pooling == "mean":
+        backbone.get_layer("pooled_dense").trainable = False  # unused: no gradient reaches it
     x = keras.layers.Dropout(dropout, name="dropout")(features)
     logits = keras.layers.Dense(num_classes, name="logits")(x)
     token_classifier = keras.Model(token_ids, logits, name="token_classifier")
@@ -157,6 +188,12 @@ def bert(
     text = keras.Input(shape=(), dtype="string", name="text")
     wordpiece_ids = preprocessor(text)["token_ids"]
     return keras.Model(text, token_classifier(wordpiece_ids), name="bert")
+
+
+def _masked_mean(sequence, padding_mask):
+    """The mean over the tokens of `sequence` (batch, tokens, features) where `padding_mask` is True."""
+    weights = keras.ops.expand_dims(keras.ops.cast(padding_mask, sequence.dtype), -1)
+    return keras.ops.sum(sequence * weights, axis=1) / keras.ops.maximum(keras.ops.sum(weights, axis=1), 1.0)
 
 
 def word_piece_vocabulary(texts, max_tokens=WORD_PIECE_TOKENS):
