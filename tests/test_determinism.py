@@ -58,7 +58,15 @@ def two_steps_per_epoch():
     keras.config.set_max_steps_per_epoch(None)
 
 
-@pytest.mark.parametrize("model_name", sorted(DATASETS))
+MASKING_NOT_SEEDED = pytest.mark.xfail(
+    reason="keras-hub masks tokens with tf_text's unseeded random ops in a parallel tf.data map (issue #12)",
+    strict=False,
+)
+
+
+@pytest.mark.parametrize(
+    "model_name", [pytest.param(name, marks=MASKING_NOT_SEEDED) if name == "bert_mlm" else name for name in DATASETS]
+)
 def test_two_trainings_with_one_seed_give_identical_weights(model_name, data, tmp_path, two_steps_per_epoch):
     dataset = DATASETS[model_name].format(data=data)
     task = task_of(model_name, DATASETS[model_name])
