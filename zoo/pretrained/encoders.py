@@ -10,10 +10,9 @@ size from it, offline, to fine-tune; `save_encoder` writes such a file.
 import numpy as np
 
 from zoo.errors import ZooError
-from zoo.files import atomic_path
 from zoo.pretrained import manifest
 from zoo.pretrained.loading import weights_path
-from zoo.pretrained.weights_file import model_weights, read_weights
+from zoo.pretrained.weights_file import read_weights, save_float16_weights
 
 KIND = "encoder"
 VOCABULARY = "tokenizer/vocabulary"  # the npz key of the WordPiece vocabulary, in id order
@@ -29,13 +28,7 @@ def is_encoder(name, manifest_path=None):
 
 def save_encoder(backbone, vocabulary, path):
     """Writes `backbone`'s variables as float16 and `vocabulary` (a list of tokens) to `path`, atomically."""
-    weights = {name: value.astype(np.float16) for name, value in model_weights(backbone).items()}
-    for name, value in weights.items():
-        if not np.isfinite(value).all():
-            raise ValueError(f"{name} overflows float16.")
-    weights[VOCABULARY] = np.array(vocabulary, dtype=str)
-    with atomic_path(path) as tmp, open(tmp, "wb") as f:
-        np.savez_compressed(f, **weights)
+    save_float16_weights(backbone, path, extras={VOCABULARY: np.array(vocabulary, dtype=str)})
 
 
 def load_encoder(name, manifest_path=None):

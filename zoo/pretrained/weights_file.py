@@ -23,9 +23,9 @@ def model_weights(model):
     return weights
 
 
-def save_float16_weights(model, path):
-    """Writes `model`'s variables as float16 to `path` (atomically)."""
-    weights = {}
+def save_float16_weights(model, path, extras=None):
+    """Writes `model`'s variables as float16 to `path` (atomically), with `extras` (`{key: array}`) as they are."""
+    weights = dict(extras or {})
     for name, value in model_weights(model).items():
         if np.issubdtype(value.dtype, np.floating):
             value = value.astype(np.float16)
