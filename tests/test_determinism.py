@@ -13,23 +13,16 @@ from zoo.recipes import override
 from zoo.run_folder import RunFolder
 from zoo_apps import experiment, trainer
 
-IMAGES, TEXT = "folder:{data}/images", "lines:{data}/reviews"
-DATASETS = {  # model -> (task, dataset); a newly registered model must be added here
+IMAGES, TEXT = ("image_classification", "folder:{data}/images"), ("text_classification", "lines:{data}/reviews")
+CASES = {  # model -> (task, dataset); a newly registered model must be added here
     **dict.fromkeys(["cnn", "convnet", "lenet5", "mobilenet_v2", "resnet18", "resnet20", "resnet56"], IMAGES),
     **dict.fromkeys(["bag_of_embeddings", "bert", "bilstm", "nbsvm", "textcnn", "transformer"], TEXT),
-    **dict.fromkeys(["logistic_regression", "mlp", "wide_and_deep"], "iris"),
-    "linear_regression": "diabetes",
-    **dict.fromkeys(["conditional_dcgan", "dcgan"], "digits"),
-    "bert_mlm": TEXT,
+    **dict.fromkeys(["logistic_regression", "mlp", "wide_and_deep"], ("tabular", "iris")),
+    "linear_regression": ("tabular", "diabetes"),
+    **dict.fromkeys(["conditional_dcgan", "dcgan"], ("image_generation", "digits")),
+    "bert_mlm": ("masked_language_modeling", TEXT[1]),
 }
 SHORT_TEXTS = {"sequence_length": 12}  # texts are short; an unrolled LSTM or attention costs less to trace
-TASKS = {"iris": "tabular", "diabetes": "tabular", "digits": "image_generation", IMAGES: "image_classification"}
-
-
-def task_of(model, dataset):
-    if model == "bert_mlm":
-        return zoo.get_task("masked_language_modeling")
-    return zoo.get_task(TASKS.get(dataset, "text_classification"))
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +41,7 @@ def test_every_registered_model_is_covered():
         capture_output=True,
         text=True,
     )
-    assert sorted(DATASETS) == sorted(listed.stdout.split())
+    assert sorted(CASES) == sorted(listed.stdout.split())
 
 
 @pytest.fixture
@@ -65,13 +58,13 @@ MASKING_NOT_SEEDED = pytest.mark.xfail(
 
 
 @pytest.mark.parametrize(
-    "model_name", [pytest.param(name, marks=MASKING_NOT_SEEDED) if name == "bert_mlm" else name for name in DATASETS]
+    "model_name", [pytest.param(name, marks=MASKING_NOT_SEEDED) if name == "bert_mlm" else name for name in CASES]
 )
 def test_two_trainings_with_one_seed_give_identical_weights(model_name, data, tmp_path, two_steps_per_epoch):
-    dataset = DATASETS[model_name].format(data=data)
-    task = task_of(model_name, DATASETS[model_name])
-    splits = task.load_data(dataset, seed=0)
-    options = SHORT_TEXTS if DATASETS[model_name] == TEXT and model_name != "nbsvm" else {}
+    task_name, dataset = CASES[model_name]
+    task = zoo.get_task(task_name)
+    splits = task.load_data(dataset.format(data=data), seed=0)
+    options = SHORT_TEXTS if dataset == TEXT[1] and model_name != "nbsvm" else {}
     recipe = override(zoo.model_info(model_name)["recipe"], epochs=1, batch_size=8)
     weights = []
     for run in ("first", "second"):
