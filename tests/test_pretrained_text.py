@@ -96,6 +96,12 @@ def test_shipped_encoder_is_a_preset_name_offline_and_verified(tiny_encoder, tmp
     np.testing.assert_array_equal(keras.saving.load_model(tmp_path / "bert.keras")(texts), model(texts))
     with pytest.raises(zoo.ZooError, match="is a text encoder, not a model"):
         zoo.load_pretrained("bert_mlm_tiny")
+    entry = manifest.read_manifest()["bert_mlm_tiny"]
+    longer = {**entry, "builder_kwargs": {**entry["builder_kwargs"], "sequence_length": 32}}
+    manifest.write_manifest({"bert_mlm_tiny": longer}, manifest.MANIFEST_PATH)
+    with pytest.raises(zoo.ZooError, match=r"position_embedding/embeddings has shape \(16, 16\) there but \(32, 16\)"):
+        zoo.create_model("bert", 2, preset="bert_mlm_tiny", sequence_length=8)
+    manifest.write_manifest({"bert_mlm_tiny": entry}, manifest.MANIFEST_PATH)
     weights_file.write_bytes(weights_file.read_bytes()[:-1] + b"x")
     with pytest.raises(zoo.ZooError, match="has sha256 .* but the manifest expects"):
         zoo.create_model("bert", 2, preset="bert_mlm_tiny", sequence_length=8)

@@ -43,19 +43,6 @@ def load_encoder(name, manifest_path=None):
     return entry, vocabulary, weights
 
 
-def assign(model, weights, origin):
-    """Assigns `weights` (`{variable path: array}`) to every variable of `model`; refuses any mismatch."""
-    paths = {variable.path for variable in model.weights}
-    if paths != set(weights):
-        differ = sorted(paths ^ set(weights))
-        raise ZooError(f"{origin} does not fit this encoder (variables differ: {', '.join(differ[:3])}).")
-    for variable in model.weights:
-        value = weights[variable.path]
-        if tuple(value.shape) != tuple(variable.shape):
-            raise ZooError(f"{origin}: {variable.path} has shape {value.shape}, the encoder {tuple(variable.shape)}.")
-        variable.assign(value.astype(variable.dtype))
-
-
 def list_encoders(manifest_path=None):
     """The sorted names of the manifest's encoder entries."""
     return sorted(name for name, entry in manifest.read_manifest(manifest_path).items() if entry.get("kind") == KIND)

@@ -10,7 +10,7 @@ import pathlib
 
 from zoo.errors import ZooError
 from zoo.pretrained import download, manifest
-from zoo.pretrained.weights_file import model_weights, read_weights
+from zoo.pretrained.weights_file import assign_weights, model_weights, read_weights
 from zoo.registry import build_model, model_info
 from zoo.run_folder import RunFolder, load_keras_file
 from zoo.text import vectorization
@@ -154,29 +154,12 @@ def _build_with_weights(model_name, weights, origin, trained_classes, trained_sh
     num_classes = num_classes or trained_classes
     model = build_model(model_name, num_classes=num_classes, input_shape=input_shape or trained_shape, **kwargs)
     fresh_head = num_classes != trained_classes
-    expected = {variable.path for variable in model.weights}
-    unknown = sorted(set(weights) - expected)
-    if unknown:
-        raise ZooError(
-            f"{origin} holds weights that {model_name} does not have ({', '.join(unknown[:3])}): it is another model."
-        )
-    for variable in model.weights:
-        if fresh_head and variable.path.startswith(f"{HEAD}/"):
-            continue
-        if variable.path not in weights:
-            raise ZooError(f"{origin} has no weights for {variable.path}: it is another model than {model_name}.")
-        value = weights[variable.path]
-        if tuple(value.shape) != tuple(variable.shape):
-            fix = (
-                f"Pass input_shape={trained_shape} (resize your images to it)"
-                if trained_shape
-                else "Keep the run's vocabulary, max_tokens and sequence_length (pass none)"
-            )
-            raise ZooError(
-                f"{origin} was trained with other shapes: {variable.path} has shape {tuple(value.shape)} "
-                f"there but {tuple(variable.shape)} here. {fix}, or train from scratch."
-            )
-        variable.assign(value.astype(variable.dtype))
+    fix = (
+        f"Pass input_shape={trained_shape} (resize your images to it)"
+        if trained_shape
+        else "Keep the run's vocabulary, max_tokens and sequence_length (pass none)"
+    )
+    assign_weights(model, weights, origin, f"{fix}, or train from scratch.", skip=[f"{HEAD}/"] if fresh_head else [])
     if fresh_head:
         log.warning(
             "%s: kept the backbone trained on %d classes; the %r head is new (%d classes), train it.",

@@ -36,6 +36,28 @@ def save_float16_weights(model, path, extras=None):
         np.savez_compressed(f, **weights)
 
 
+def assign_weights(model, weights, origin, shape_fix, skip=()):
+    """Assigns `weights` (`{variable path: array}`) to every variable of `model` but those under a
+    `skip` prefix; refuses, in one line, weights of another model (with `shape_fix` for other shapes)."""
+    unknown = sorted(set(weights) - {variable.path for variable in model.weights})
+    if unknown:
+        raise ZooError(
+            f"{origin} holds weights that {model.name} does not have ({', '.join(unknown[:3])}): it is another model."
+        )
+    for variable in model.weights:
+        if variable.path.startswith(tuple(skip)):
+            continue
+        if variable.path not in weights:
+            raise ZooError(f"{origin} has no weights for {variable.path}: it is another model than {model.name}.")
+        value = weights[variable.path]
+        if tuple(value.shape) != tuple(variable.shape):
+            raise ZooError(
+                f"{origin} was trained with other shapes: {variable.path} has shape {tuple(value.shape)} "
+                f"there but {tuple(variable.shape)} here. {shape_fix}"
+            )
+        variable.assign(value.astype(variable.dtype))
+
+
 def read_weights(path):
     """Returns `{variable path: numpy array}` from a file written by `save_float16_weights`."""
     try:

@@ -118,6 +118,8 @@ def _tokenizer_and_backbone(preset, vocabulary, max_tokens, sequence_length):
 
 def _shipped_encoder(name, encoders):
     """The tokenizer and encoder of the shipped encoder entry `name` (`zoo.pretrained.encoders`), offline."""
+    from zoo.pretrained.weights_file import assign_weights  # here, as encoders is
+
     entry, vocabulary, weights = encoders.load_encoder(name)
     size = entry["builder_kwargs"]
     tokenizer = BertVocabularyTokenizer(vocabulary=vocabulary, lowercase=True, name="tokenizer")
@@ -127,7 +129,7 @@ def _shipped_encoder(name, encoders):
         name="backbone",
         **CONFIGS[size["preset"]],
     )
-    encoders.assign(backbone, weights, name)
+    assign_weights(backbone, weights, f"Encoder {name}", "Its file does not match its manifest entry: reinstall zoo.")
     return tokenizer, backbone
 
 
