@@ -93,6 +93,18 @@ def test_registered_with_generation_task_and_recipe():
         assert info["input_shape"] == (28, 28, 1) and set(info["recipe"]) <= ALLOWED_RECIPE_KEYS
 
 
+def test_the_training_noise_follows_the_global_seed():
+    """`--seed` (the global seed) decides the noise the GAN trains on; an explicit seed overrides it."""
+
+    def noise_state(global_seed, **kwargs):
+        keras.utils.set_random_seed(global_seed)
+        return np.asarray(zoo.create_model("dcgan", filters=4, **kwargs).seed_generator.state)
+
+    np.testing.assert_array_equal(noise_state(1), noise_state(1))
+    assert not np.array_equal(noise_state(1), noise_state(2))
+    np.testing.assert_array_equal(noise_state(1, seed=5), noise_state(2, seed=5))
+
+
 @pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])
 @pytest.mark.parametrize("name", NAMES)
 def test_builders_generate_pixels_of_the_image_shape(name, shape):

@@ -46,10 +46,12 @@ class GAN(keras.Model):
 
     Both networks take one step per batch from the same forward pass, as in the
     TensorFlow DCGAN tutorial. Calling the model generates pixels:
-    `noise (batch, latent_dim)`, or `[noise, label int32 (batch,)]`.
+    `noise (batch, latent_dim)`, or `[noise, label int32 (batch,)]`. The training
+    noise is drawn from `seed`; None (the builders' default) takes it from the
+    global seed (`keras.utils.set_random_seed`, which the apps' `--seed` sets).
     """
 
-    def __init__(self, generator, discriminator, latent_dim, num_classes=0, seed=0, **kwargs):
+    def __init__(self, generator, discriminator, latent_dim, num_classes=0, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -291,7 +293,7 @@ def build_discriminator(input_shape, num_classes=0, filters=FILTERS, dropout=0.3
     paper="Radford, Metz and Chintala 2016, 'Unsupervised representation learning with deep "
     "convolutional generative adversarial networks'",
 )
-def dcgan(num_classes=10, input_shape=_DIGITS, latent_dim=LATENT_DIM, filters=FILTERS, seed=0):
+def dcgan(num_classes=10, input_shape=_DIGITS, latent_dim=LATENT_DIM, filters=FILTERS, seed=None):
     """DCGAN: a transposed-convolution generator against a strided-convolution discriminator.
 
     `num_classes` is not used: the model is unconditional.
@@ -313,7 +315,7 @@ def dcgan(num_classes=10, input_shape=_DIGITS, latent_dim=LATENT_DIM, filters=FI
     paper="Mirza and Osindero 2014, 'Conditional generative adversarial nets'; the auxiliary "
     "classifier of Odena, Olah and Shlens 2017, 'Conditional image synthesis with auxiliary classifier GANs'",
 )
-def conditional_dcgan(num_classes=10, input_shape=_DIGITS, latent_dim=LATENT_DIM, filters=FILTERS, seed=0):
+def conditional_dcgan(num_classes=10, input_shape=_DIGITS, latent_dim=LATENT_DIM, filters=FILTERS, seed=None):
     """Conditional DCGAN (AC-GAN): generates an image of the class asked for, `[noise, label] -> pixels`."""
     return GAN(
         build_generator(input_shape, latent_dim, num_classes, filters),
