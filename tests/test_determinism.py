@@ -51,15 +51,7 @@ def two_steps_per_epoch():
     keras.config.set_max_steps_per_epoch(None)
 
 
-MASKING_NOT_SEEDED = pytest.mark.xfail(
-    reason="keras-hub masks tokens with tf_text's unseeded random ops in a parallel tf.data map (issue #12)",
-    strict=False,
-)
-
-
-@pytest.mark.parametrize(
-    "model_name", [pytest.param(name, marks=MASKING_NOT_SEEDED) if name == "bert_mlm" else name for name in CASES]
-)
+@pytest.mark.parametrize("model_name", CASES)
 def test_two_trainings_with_one_seed_give_identical_weights(model_name, data, tmp_path, two_steps_per_epoch):
     task_name, dataset = CASES[model_name]
     task = zoo.get_task(task_name)

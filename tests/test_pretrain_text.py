@@ -8,12 +8,13 @@ import keras
 import keras_hub
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import zoo
 from export.run import export_run
 from helpers import assert_one_line_error, run, write_reviews
 from zoo.datasets import load_text_dataset
-from zoo.text import bert, token_id_model
+from zoo.text import bert, masking, token_id_model
 from zoo_apps import pretrain_text, text_classify
 
 TINY = dict(num_layers=1, hidden_dim=16, num_heads=2, intermediate_dim=32)
@@ -160,3 +161,42 @@ def test_bert_classifier_reloads_a_vocabulary_with_whitespace_in_words(tmp_path)
     model.save(tmp_path / "bert.keras")
     restored = keras.saving.load_model(tmp_path / "bert.keras")
     np.testing.assert_array_equal(restored(np.array(["here film"])), model(np.array(["here film"])))
+
+
+def test_masking_follows_berts_rule_and_the_batch_alone_decides_it():
+    """15% of each text's non-special tokens chosen (ceil, capped), 80% of them [MASK], 10% random, 10% kept."""
+    masker = masking.SeededMaskGenerator(
+        vocabulary_size=1000,
+        mask_selection_rate=0.15,
+        mask_token_id=4,
+        mask_selection_length=12,
+        unselectable_token_ids=[0, 2, 3],
+    )
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 62, size=512)
+    ids = np.zeros((512, 64), np.int32)
+    for row, length in enumerate(lengths):
+        ids[row, : length + 2] = [2, *rng.integers(5, 1000, size=length), 3]
+
+    def mask(batch):  # in a tf.data map, as in training (eager calls take keras-hub's Python path)
+        return {
+            key: np.asarray(value)
+            for key, value in tf.data.Dataset.from_tensors(batch).map(masker).get_single_element().items()
+        }
+
+    out = mask(ids)
+    np.testing.assert_array_equal(out["mask_weights"].sum(1), np.minimum(np.ceil(0.15 * lengths), 12))
+    real = out["mask_weights"] > 0
+    positions = np.where(real, out["mask_positions"], 0)
+    assert all((np.diff(row[chosen]) > 0).all() for row, chosen in zip(positions, real))  # in order, no repeats
+    np.testing.assert_array_equal(np.take_along_axis(ids, positions, 1)[real], out["mask_ids"][real])
+    assert not np.isin(out["mask_ids"][real], [0, 2, 3]).any()
+    unchosen = np.ones_like(ids, bool)
+    for row, chosen in enumerate(real):
+        unchosen[row, positions[row][chosen]] = False
+    np.testing.assert_array_equal(out["token_ids"][unchosen], ids[unchosen])
+    placed = np.take_along_axis(out["token_ids"], positions, 1)[real]
+    assert 0.75 < np.mean(placed == 4) < 0.85 and 0.06 < np.mean(placed == out["mask_ids"][real]) < 0.14
+    np.testing.assert_array_equal(mask(ids)["token_ids"], out["token_ids"])
+    other = mask(ids[::-1])["token_ids"][::-1]
+    assert not np.array_equal(other, out["token_ids"]), "another batch (here: the same texts reordered) masks anew"

@@ -19,7 +19,7 @@ import keras_hub
 
 from zoo.errors import ZooError
 from zoo.registry import register_model
-from zoo.text import attention, vectorization
+from zoo.text import attention, masking, vectorization
 
 CONFIGS = {
     "bert_tiny": dict(num_layers=2, hidden_dim=128, num_heads=2, intermediate_dim=512),
@@ -267,7 +267,7 @@ def bert_mlm(
         **CONFIGS[preset],
     )
     backbone.get_layer("pooled_dense").trainable = False  # no next-sentence objective to train it
-    preprocessor = keras_hub.models.BertMaskedLMPreprocessor(
+    preprocessor = masking.SeededBertMaskedLMPreprocessor(
         tokenizer,
         sequence_length=sequence_length,
         mask_selection_rate=MASK_RATE,
