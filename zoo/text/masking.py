@@ -26,7 +26,8 @@ def batch_seed(token_ids):
 
 @keras.saving.register_keras_serializable(package="zoo")
 class SeededMaskGenerator(keras_hub.layers.MaskedLMMaskGenerator):
-    """`MaskedLMMaskGenerator` (same options and outputs) for dense batches, with stateless draws.
+    """`MaskedLMMaskGenerator` (same options and outputs) for dense batches and a set
+    `mask_selection_length`, with stateless draws.
 
     This is its TensorFlow path, which tf.data pipelines (training, evaluation) take; an
     eager call keeps keras-hub's Python path, seeded by Python's `random`.
