@@ -62,7 +62,7 @@ def ship_encoder(entries, args):
     run = config["run"]
     entries[ENCODER] = dict(
         model=run["model"],
-        kind=encoders.KIND,
+        kind=manifest.ENCODER,
         task=run["task"],
         dataset=run["dataset"],
         default=True,

@@ -68,7 +68,7 @@ def tiny_encoder(tmp_path, monkeypatch, bert_test):
     encoders.save_encoder(backbone, VOCABULARY, weights_file)
     entry = dict(
         model="bert_mlm",
-        kind=encoders.KIND,
+        kind=manifest.ENCODER,
         dataset="mr",
         default=True,
         builder_kwargs=dict(preset="bert_test", sequence_length=16),

@@ -10,6 +10,7 @@ import shutil
 
 from zoo import registry
 from zoo.files import atomic_path, write_text
+from zoo.pretrained.manifest import is_encoder_entry
 from zoo.run_folder import CARD, RunFolder
 from zoo.tasks import get_task
 
@@ -68,7 +69,7 @@ def _overview(config, metrics, task, entry):
 
 def _usage(config, model_dir, entry, task):
     model = config["run"]["model"]
-    if entry and entry.get("kind") == "encoder":  # zoo.pretrained.encoders: a preset to fine-tune, not a model
+    if entry and is_encoder_entry(entry):
         return [
             "```python",
             "import zoo",

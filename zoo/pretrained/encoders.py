@@ -14,7 +14,6 @@ from zoo.pretrained import manifest
 from zoo.pretrained.loading import weights_path
 from zoo.pretrained.weights_file import read_weights, save_float16_weights
 
-KIND = "encoder"
 VOCABULARY = "tokenizer/vocabulary"  # the npz key of the WordPiece vocabulary, in id order
 
 
@@ -23,7 +22,7 @@ def is_encoder(name, manifest_path=None):
     if not isinstance(name, str):
         return False
     entry = manifest.read_manifest(manifest_path).get(name)
-    return entry is not None and entry.get("kind") == KIND
+    return entry is not None and manifest.is_encoder_entry(entry)
 
 
 def save_encoder(backbone, vocabulary, path):
@@ -34,7 +33,7 @@ def save_encoder(backbone, vocabulary, path):
 def load_encoder(name, manifest_path=None):
     """Returns `(entry, vocabulary, {variable path: array})` of the encoder entry `name`, its file verified."""
     entry = manifest.find_entry(name, manifest_path)
-    if entry.get("kind") != KIND:
+    if not manifest.is_encoder_entry(entry):
         raise ZooError(f"{name} is not an encoder entry: pass one of {', '.join(list_encoders(manifest_path))}.")
     weights = read_weights(weights_path(entry, None, manifest_path))
     if VOCABULARY not in weights:
@@ -45,4 +44,6 @@ def load_encoder(name, manifest_path=None):
 
 def list_encoders(manifest_path=None):
     """The sorted names of the manifest's encoder entries."""
-    return sorted(name for name, entry in manifest.read_manifest(manifest_path).items() if entry.get("kind") == KIND)
+    return sorted(
+        name for name, entry in manifest.read_manifest(manifest_path).items() if manifest.is_encoder_entry(entry)
+    )

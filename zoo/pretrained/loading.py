@@ -51,7 +51,7 @@ def load_pretrained(name, num_classes=None, input_shape=None, source=None, manif
         manifest_path: another `manifest.json` (its files in `weights/` beside it).
     """
     entry = manifest.find_entry(name, manifest_path)
-    if entry.get("kind") == "encoder":
+    if manifest.is_encoder_entry(entry):
         raise ZooError(
             f"{entry['name']} is a text encoder, not a model: fine-tune it with "
             f'zoo.create_model("bert", preset="{entry["name"]}") or text_classify --model=bert '

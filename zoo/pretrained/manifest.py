@@ -16,6 +16,12 @@ from zoo.run_folder import RunFolder
 
 FORMAT_VERSION = 1
 MANIFEST_PATH = pathlib.Path(__file__).with_name("manifest.json")
+ENCODER = "encoder"  # the `kind` of a text-encoder entry (zoo.pretrained.encoders): a preset, not a model
+
+
+def is_encoder_entry(entry):
+    """Whether the manifest `entry` is a text encoder to fine-tune rather than a model to load."""
+    return entry.get("kind") == ENCODER
 
 
 def read_manifest(path=None):
