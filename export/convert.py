@@ -97,7 +97,7 @@ def _calibration_batches(representative_data):
     return batches
 
 
-def _converter(saved_model, flavour, representative_data):
+def _converter(saved_model, flavour, representative_data, tensor_types):
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if flavour != "float32":
@@ -107,18 +107,18 @@ def _converter(saved_model, flavour, representative_data):
     if flavour == "int8":
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.representative_dataset = _calibration_batches(representative_data)
-        # Raw 0-255 pixels map onto int8 with scale 1 and zero point -128 (a
-        # phone feeds `byte - 128`): int8 in and out leaves no QUANTIZE op at
-        # either end, which is measurably faster for small models than uint8.
-        # Integer inputs (token ids) stay as they are.
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
+        # The input side and the head choose the types of a float input and output: uint8 pixels (what a
+        # camera and MediaPipe give), float32 scores (unclipped, what MediaPipe reads). Integer inputs (token
+        # ids) stay as they are.
+        input_type, output_type = tensor_types
+        converter.inference_input_type = tf.as_dtype(input_type)
+        converter.inference_output_type = tf.as_dtype(output_type)
     return converter
 
 
-def _convert(saved_model, flavour, representative_data, name):
+def _convert(saved_model, flavour, representative_data, name, tensor_types):
     try:
-        return _converter(saved_model, flavour, representative_data).convert()
+        return _converter(saved_model, flavour, representative_data, tensor_types).convert()
     except ConverterError as error:
         needs = sorted({e.operator.name for e in error.errors if e.operator.name})
         if not needs:
@@ -130,7 +130,12 @@ def _convert(saved_model, flavour, representative_data, name):
         ) from None
 
 
-def to_tflite(model, path, flavour="float32", representative_data=None, metadata=None):
+INT8_TENSOR_TYPES = ("int8", "uint8", "float32")
+
+
+def to_tflite(
+    model, path, flavour="float32", representative_data=None, metadata=None, tensor_types=("uint8", "float32")
+):
     """Converts `model` to a TFLite file with builtin operators only, and writes its sidecar.
 
     Args:
@@ -140,13 +145,17 @@ def to_tflite(model, path, flavour="float32", representative_data=None, metadata
         path: the `.tflite` file to write; the sidecar is the same name with `.json`.
         flavour: `"float32"`, `"float16"` (float16 weights), `"dynamic"`
             (int8 weights, float activations) or `"int8"` (full integer: int8
-            weights and activations, int8 inputs for float inputs, int8 logits).
+            weights and activations; its float input and output of the types
+            `tensor_types` gives).
         representative_data: for `"int8"`: a list of a few hundred raw
             training inputs, one example each without batch dimension (a tuple
             per example for several inputs). They go through the model's own
             preprocessing, exactly as in training.
-        metadata: dict merged into the sidecar (labels, model, dataset, ...); its labels,
-            input range and descriptions also go into the file's standard TFLite metadata.
+        metadata: dict merged into the sidecar (task, labels, model, dataset, ...); the task's
+            input side and head describe the file's tensors in its standard TFLite metadata from it.
+        tensor_types: for `"int8"`: `(input, output)` types of a float input and output, each
+            `"uint8"`, `"int8"` or `"float32"`. The default, uint8 pixels in and float32 scores out,
+            is what MediaPipe Tasks and a camera take; integer inputs stay as they are.
 
     Returns:
         The sidecar dict: inputs/outputs with shape, dtype and quantization
@@ -157,6 +166,8 @@ def to_tflite(model, path, flavour="float32", representative_data=None, metadata
     """
     if flavour not in FLAVOURS:
         raise ZooError(f"Unknown flavour={flavour!r}: use one of {', '.join(FLAVOURS)}.")
+    if any(kind not in INT8_TENSOR_TYPES for kind in tensor_types):
+        raise ZooError(f"tensor_types takes two of {', '.join(INT8_TENSOR_TYPES)}. Received: {tensor_types!r}")
     if flavour == "int8" and not representative_data:
         raise ZooError(
             "flavour='int8' needs representative_data: a few hundred raw training "
@@ -167,7 +178,7 @@ def to_tflite(model, path, flavour="float32", representative_data=None, metadata
         saved_model = model
         if isinstance(model, keras.Model):
             saved_model = to_saved_model(model, pathlib.Path(tmp) / "saved_model", batch_size=1)
-        tflite_model = _convert(saved_model, flavour, representative_data, path.name)
+        tflite_model = _convert(saved_model, flavour, representative_data, path.name, tuple(tensor_types))
     description = {
         "file": path.name,
         "flavour": flavour,

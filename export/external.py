@@ -6,6 +6,7 @@ on images from a folder, to any TFLite flavour, each checked against the model i
 
 import pathlib
 
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -13,10 +14,10 @@ from export import convert, verify
 from export.predictor import Predictor
 from zoo.errors import ZooError
 from zoo.run_folder import load_keras_file
-from zoo.tasks.classification import MIN_AGREEMENT
+from zoo.tasks.classification import CALIBRATION_EXAMPLES, MIN_AGREEMENT
+from zoo.tasks.image_input import pin_pixel_range, rgb_model
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
-CALIBRATION_EXAMPLES = 300
 
 
 def _load(path):
@@ -29,7 +30,8 @@ def _load(path):
         model = lambda x: signature(**{spec.name: tf.constant(x)})[output].numpy()  # noqa: E731
         return model, tuple(spec.shape[1:]), path
     model = load_keras_file(path)
-    return (lambda x: np.asarray(model(x, training=False))), tuple(model.input_shape[1:]), model
+    # A grayscale model takes RGB in its files (gray inside), as MediaPipe Tasks and cameras give.
+    return (lambda x: np.asarray(model(x, training=False))), tuple(model.input_shape[1:]), rgb_model(model)
 
 
 def load_images(folder, input_shape, limit=2000):
@@ -64,13 +66,21 @@ def requantize(model_path, calibration_images, output_dir, flavours=convert.FLAV
         raise ZooError(f"{model_path} takes inputs of shape {input_shape}: re-quantizing needs fixed-size images.")
     images = load_images(calibration_images, input_shape)
     reference = np.concatenate([model(images[i : i + 256]) for i in range(0, len(images), 256)])
-    metadata = dict(task="image_classification", model=pathlib.Path(model_path).name, dataset=str(calibration_images))
+    metadata = dict(
+        task="image_classification",
+        model=pathlib.Path(model_path).name,
+        dataset=str(calibration_images),
+        input_shape=list(input_shape),
+        input_value_range=[0, 255],
+    )
     if labels:
         metadata["labels"] = list(labels)
     rows = []
     for flavour in flavours:
         path = pathlib.Path(output_dir) / f"model_{flavour}.tflite"
         calibration = list(images[:CALIBRATION_EXAMPLES]) if flavour == "int8" else None
+        if calibration and isinstance(source, keras.Model):  # `rgb_model`: RGB in, its pixel range pinned to 0-255
+            calibration = pin_pixel_range([np.repeat(x, 3, -1) if x.shape[-1] == 1 else x for x in calibration])
         convert.to_tflite(source, path, flavour, representative_data=calibration, metadata=metadata)
         outputs = Predictor(path).outputs(images, allow_unit_range=True)
         agreement = float(np.mean(outputs.argmax(1) == reference.argmax(1)))

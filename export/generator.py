@@ -4,11 +4,11 @@ import numbers
 
 import numpy as np
 
-from export.predictor import dequantize, open_exported, quantize
+from export.predictor import Predictor
 from zoo.errors import ZooError
 
 
-class Generator:
+class Generator(Predictor):
     """Runs a generator file written by `export` for an `image_generation` run: noise (and a class
     label per image for conditional models) in, raw 0-255 pixels out.
 
@@ -25,7 +25,7 @@ class Generator:
     """
 
     def __init__(self, model_path, num_threads=1):
-        self.path, self.metadata, self._interpreter = open_exported(model_path, num_threads)
+        super().__init__(model_path, num_threads)
         if "generator" not in self.metadata:
             raise ZooError(
                 f"{self.path.name} is a {self.metadata.get('task', 'image_classification')} model, not an image "
@@ -34,44 +34,11 @@ class Generator:
         self.latent_dim = self.metadata["generator"]["latent_dim"]
         self.num_classes = self.metadata["generator"]["num_classes"]
         self.labels = self.metadata["generator"]["class_names"]
-        # The file orders its inputs its own way: the noise is (1, latent_dim), the label (1,).
-        self._inputs = self._interpreter.get_input_details()
-        self._output = self._interpreter.get_output_details()[0]
         self.image_shape = tuple(int(size) for size in self._output["shape"][1:])
 
     def noise(self, num_images, seed=0):
         """Returns `num_images` latent vectors from numpy's standard normal with `seed` (as `GAN.noise`)."""
         return np.random.default_rng(seed).standard_normal((num_images, self.latent_dim)).astype("float32")
-
-    def model_inputs(self, inputs):
-        """Returns what the file is fed for `inputs`: the noise `(batch, latent_dim)`, or `[noise, labels]`
-        for a conditional model; a list in the file's input order, cast (and quantized) to its types."""
-        parts = inputs if isinstance(inputs, (list, tuple)) else [inputs]
-        if len(parts) != len(self._inputs):
-            wanted = "[noise, labels]" if self.num_classes else "noise"
-            raise ZooError(f"{self.path.name} takes {wanted}. Received: {len(parts)} input(s)")
-        noise = np.asarray(parts[0], np.float32)
-        labels = np.asarray(parts[1], np.int32) if self.num_classes else None
-        if noise.ndim != 2 or noise.shape[1] != self.latent_dim or not np.isfinite(noise).all():
-            raise ZooError(
-                f"{self.path.name} takes finite noise of shape (batch, {self.latent_dim}). Received: {noise.shape}"
-            )
-        if labels is not None and labels.shape != noise.shape[:1]:
-            raise ZooError(f"{self.path.name} takes one label per noise vector. Received: shape {labels.shape}")
-        by_rank = {2: noise, 1: labels}
-        return [quantize(by_rank[len(detail["shape"])], detail) for detail in self._inputs]
-
-    def outputs(self, inputs):
-        """Returns float32 pixels `(batch, height, width, channels)` for `model_inputs`' `inputs`,
-        one image per call as on a phone (the files have a batch of 1)."""
-        results = []
-        model_inputs = self.model_inputs(inputs)
-        for index in range(len(model_inputs[0])):
-            for detail, values in zip(self._inputs, model_inputs):
-                self._interpreter.set_tensor(detail["index"], values[index : index + 1])
-            self._interpreter.invoke()
-            results.append(self._interpreter.get_tensor(self._output["index"])[0])
-        return dequantize(np.stack(results), self._output)
 
     def generate(self, num_images, seed=0, labels=None):
         """Returns `num_images` float32 images, pixels 0-255 (`np.round(...).astype(np.uint8)` for files).

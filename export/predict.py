@@ -3,12 +3,12 @@
     python -m export.predict --model=runs/cnn_mnist_5k/export/model_int8.tflite digit.png
     python -m export.predict --model=runs/textcnn_mr/export/model_int8.tflite "A gem." "Dull."
 
-Images (PNG, JPEG, BMP, GIF) are decoded and resized as the folder datasets are in
-training (`tf.io.decode_image`, bilinear `tf.image.resize`), to the model's input
-size and channels. For a text model each argument is one text, tokenized as in training.
+The file's task reads the arguments: images (PNG, JPEG, BMP, GIF) are decoded and resized
+as the folder datasets are in training (`tf.io.decode_image`, bilinear `tf.image.resize`), to
+the model's input size and channels; for a text model each argument is one text, tokenized
+as in training.
 """
 
-import numpy as np
 from absl import flags
 
 from export.predictor import Predictor
@@ -21,34 +21,15 @@ def define_flags(flag_values):
     flags.DEFINE_integer("top_k", 3, "Labels to print per input.", lower_bound=1, flag_values=flag_values)
 
 
-def load_image(path, input_shape):
-    """Returns the image at `path` as float32 raw pixels of `input_shape` (height, width, channels)."""
-    import tensorflow as tf
-
-    height, width, channels = input_shape
-    try:
-        image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
-    except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as error:
-        raise ZooError(f"Cannot read image {path!r}: {error.message.splitlines()[0]}") from None
-    image = tf.cast(image, tf.float32)
-    if image.shape[:2] != (height, width):
-        image = tf.image.resize(image, (height, width))
-    return np.asarray(image)
-
-
 def main(flag_values, args):
     if not flag_values.model or not args:
         raise ZooError("Usage: python -m export.predict --model=FILE.tflite IMAGE|TEXT [IMAGE|TEXT ...]")
     predictor = Predictor(flag_values.model)
-    if predictor.tokenizer:
-        inputs, options = args, {}
-    else:  # decoded files hold 0-255 pixels, even a dark image whose values all lie within 0-1
-        inputs, options = (
-            np.stack([load_image(path, predictor.input_shape) for path in args]),
-            dict(allow_unit_range=True),
-        )
-    for name, ranked in zip(args, predictor.predict(inputs, top_k=flag_values.top_k, **options)):
-        print(f"{name}: " + ", ".join(f"{label} {score:.3f}" for label, score in ranked))
+    # The file's input side reads the arguments (image files decoded as in training, texts as they are, ...);
+    # its head says how to print each answer.
+    inputs, options = predictor.task.read_inputs(predictor, args)
+    for name, answer in zip(args, predictor.predict(inputs, top_k=flag_values.top_k, **options)):
+        print(f"{name}: {predictor.task.format_answer(answer)}")
 
 
 def cli(argv=None):

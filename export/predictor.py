@@ -8,7 +8,6 @@ from ai_edge_litert.interpreter import Interpreter
 from export import sidecar
 from zoo.errors import ZooError
 from zoo.tasks import get_task
-from zoo.text import tokenizer_from_config
 
 
 def quantize(values, detail):
@@ -49,13 +48,14 @@ def open_exported(model_path, num_threads=1):
 
 class Predictor:
     """Runs a TFLite file written by `export` on raw inputs: pixels 0-255 for
-    images, strings for text models.
+    images, strings for text models, rows for tables, noise for generators.
 
     What the file is for comes from its sidecar (`model_int8.json` beside
-    `model_int8.tflite`): the task, which checks and encodes inputs and decodes
-    outputs; labels; the input's value range; a text model's tokenizer (rules and
-    vocabulary), applied in Python exactly as the Keras model does. Quantization
-    scales come from the file itself.
+    `model_int8.tflite`): the task, whose input side checks and encodes inputs (an
+    image side turns a grayscale image into the RGB the file takes; a text side
+    tokenizes exactly as the Keras model does, with the sidecar's rules and
+    vocabulary) and whose head decodes outputs (labels with scores, values, ...).
+    Quantization scales come from the file itself.
 
         predictor = export.Predictor("runs/cnn_mnist_5k/export/model_int8.tflite")
         predictor.predict(images, top_k=3)  # [[("7", 0.98), ("1", 0.01), ...], ...]
@@ -72,17 +72,11 @@ class Predictor:
         if len(outputs) != 1:
             raise ZooError(f"{self.path} has {len(outputs)} outputs; Predictor runs single-output files.")
         self._inputs, self._input, self._output = inputs, inputs[0], outputs[0]
-        self.input_shape = tuple(int(size) for size in self._input["shape"][1:])
-        self.labels = self.metadata.get("labels") or [str(index) for index in range(self._output["shape"][-1])]
+        self.file_input_shape = tuple(int(size) for size in self._input["shape"][1:])
+        # What the Keras model takes (the input side may adapt it to the file, e.g. gray -> RGB).
+        self.input_shape = tuple(self.metadata.get("input_shape") or self.file_input_shape)
+        self.labels = self.metadata.get("labels")
         self.task = get_task(self.metadata.get("task", "image_classification"))
-        self.tokenizer = None
-        if "tokenizer" in self.metadata:
-            self.tokenizer = tokenizer_from_config(self.metadata["tokenizer"])
-            if self.input_shape != (self.tokenizer.sequence_length,):
-                raise ZooError(
-                    f"{self.path.name} takes token ids of shape {self.input_shape} but its sidecar's "
-                    f"tokenizer gives {self.tokenizer.sequence_length} per text: export it again."
-                )
 
     def model_inputs(self, inputs, **options):
         """Returns what the TFLite file is fed for raw `inputs`, batched and cast (and quantized) to the

@@ -55,6 +55,7 @@ def _write_tflite_files(data, flavours, export_dir, metadata, output_name):
                 flavour,
                 metadata=entries,
                 representative_data=data.calibration if flavour == "int8" else None,
+                tensor_types=data.tensor_types,
             )
             paths.append(path)
     return paths

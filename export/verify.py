@@ -12,8 +12,7 @@ import numpy as np
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
-from export import delegates, sidecar
-from export.generator import Generator
+from export import delegates
 from export.operators import operator_names
 from export.predictor import Predictor
 
@@ -107,9 +106,9 @@ def keras_latency_ms(model, batch):
 
 
 def verify_tflite(task, path, inputs, labels, reference):
-    """One TFLite file's row of the report; `inputs` are raw (pixels, or texts that
-    `Predictor` tokenizes as a phone does; a generator's noise and labels, run by `Generator`)."""
-    predictor = Generator(path) if "generator" in sidecar.read(path) else Predictor(path)
+    """One TFLite file's row of the report; `inputs` are raw (pixels, texts, rows, noise) and go through
+    `Predictor`, whose task's input side encodes them as a phone does (e.g. tokenizes texts)."""
+    predictor = Predictor(path)
     row = dict(file=pathlib.Path(path).name, format="tflite", size_bytes=size_bytes(path))
     row.update(task.compare(predictor.outputs(inputs), reference, labels))
     row["latency_ms"] = tflite_latency_ms(path, predictor.model_inputs(take(inputs, -1, None)))

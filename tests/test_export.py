@@ -290,8 +290,10 @@ def test_every_file_carries_standard_metadata_with_its_labels(exported_run, flav
     metadata = read_metadata(content)
     assert metadata["name"] == "cnn (image classification)" and metadata["license"].startswith("Apache-2.0")
     (pixels,) = metadata["inputs"]
-    assert pixels.content == "image" and pixels.color_space == "GRAYSCALE"
-    assert (pixels.mean, pixels.std, pixels.min, pixels.max) == ([0.0], [1.0], [0.0], [255.0])
+    # A grayscale model's files take RGB (what MediaPipe Tasks and cameras give); gray is computed inside.
+    assert pixels.content == "image" and pixels.color_space == "RGB"
+    normalization = (None, None) if flavour == "int8" else ([0.0], [1.0])  # uint8 pixels need none
+    assert (pixels.mean, pixels.std, pixels.min, pixels.max) == (*normalization, [0.0], [255.0])
     assert metadata["outputs"][0].associated_files[0].name == "labels.txt"
 
 

@@ -35,9 +35,9 @@ def test_each_flavour_exports_with_builtin_ops_and_matches_keras(name, tmp_path)
         (tensor,) = description["inputs"]
         assert tensor["name"] == "pixels" and tensor["shape"] == [1, *shape]
         if flavour == "int8":
-            assert tensor["dtype"] == "int8"  # raw pixel p is fed as p - 128
-            assert tensor["quantization"] == dict(scale=pytest.approx(1.0, abs=1e-3), zero_point=-128)
-            assert description["outputs"][0]["dtype"] == "int8"
+            assert tensor["dtype"] == "uint8"  # a camera's bytes as they are: scale 1, zero point 0
+            assert tensor["quantization"] == dict(scale=pytest.approx(1.0, abs=1e-3), zero_point=0)
+            assert description["outputs"][0]["dtype"] == "float32"
         else:
             assert tensor["dtype"] == "float32" and tensor["quantization"] is None
         logits = export.Predictor(path).outputs(pixels)

@@ -81,7 +81,7 @@ def _usage(config, model_dir, entry, task):
     weights = entry["name"] if entry else str(model_dir)
     load = f'zoo.load_pretrained("{weights}")' if entry else f'keras.saving.load_model("{model_dir / "model.keras"}")'
     lines = ["```python", "import keras, zoo", "", f"model = {load}", *task.card_usage(config)]
-    if registry.model_info(model)["from_runs"] and config.get("class_names") and task.name.endswith("classification"):
+    if registry.model_info(model)["from_runs"] and config.get("class_names") and task.head.new_classes_fine_tune:
         lines += [
             "# Fine-tuning on 5 classes of your own: the same backbone, a fresh head.",
             f'model = zoo.create_model("{model}", pretrained="{weights}", num_classes=5)',
@@ -107,7 +107,8 @@ def _export(report):
             "Not exported: re-run the training command with `--export=all` (a finished run is not "
             "trained again), or `python -m export --model_dir=DIR`."
         ]
-    timing, headline = report["latency"], get_task(report["task"]).report_columns[0]
+    task = get_task(report["task"])
+    timing, headline, agreement_key = report["latency"], task.report_columns[0], task.agreement_column
     lines = [
         f"`python -m export`: {headline} on the test split ({report['test_examples']:,} examples), agreement "
         f"with Keras on {report.get('agreement_examples', report['test_examples']):,} inputs; batch-1 latency, "
@@ -118,7 +119,7 @@ def _export(report):
         "|---|---|---|---|---|---|",
     ]
     for row in report["files"]:
-        agreement = f"{row['top1_agreement']:.4f}" if "top1_agreement" in row else "-"
+        agreement = f"{row[agreement_key]:.4f}" if agreement_key in row else "-"
         latency = f"{row['latency_ms']['median']:.3f}" if row.get("latency_ms") else "-"
         quality = f"{row[headline]:.4f}" if headline in row else "-"
         gate = (

@@ -47,3 +47,16 @@ def save(figure, path):
     with atomic_path(path) as tmp:
         figure.savefig(tmp, dpi=100, format="png")
     plt.close(figure)
+
+
+def plot_regression(predictions, labels, path, target="target"):
+    """Predicted vs actual and the residuals, side by side."""
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.scatter(labels, predictions, s=12)
+    low, high = float(min(labels.min(), predictions.min())), float(max(labels.max(), predictions.max()))
+    left.plot([low, high], [low, high], color="gray", linewidth=1)
+    left.set(xlabel=f"actual {target}", ylabel="predicted", title="Predicted vs actual (test)")
+    right.scatter(predictions, labels - predictions, s=12)
+    right.axhline(0, color="gray", linewidth=1)
+    right.set(xlabel="predicted", ylabel="actual - predicted", title="Residuals (test)")
+    save(figure, path)

@@ -49,7 +49,7 @@ def define_shared_flags(flag_values, task):
         f"any of {', '.join(FORMATS)}, or all.",
         **define,
     )
-    _define_recipe_flags(define)
+    _define_recipe_flags(define, task.recipe_keys)
     flags.DEFINE_enum(
         "strategy",
         "default",
@@ -67,17 +67,25 @@ def define_shared_flags(flag_values, task):
     )
 
 
-def _define_recipe_flags(define):
-    """One flag per recipe key; unset (None) means the model's registered recipe."""
+def _define_recipe_flags(define, keys):
+    """One flag per recipe key the task uses (`keys`); unset (None) means the model's registered recipe."""
     help_ = {key: f"{text} Default: the model's recipe." for key, text in RECIPE_KEYS.items()}
-    flags.DEFINE_integer("epochs", None, help_["epochs"], lower_bound=1, **define)
-    flags.DEFINE_integer("batch_size", None, help_["batch_size"], lower_bound=1, **define)
-    flags.DEFINE_enum("optimizer", None, list(OPTIMIZERS), help_["optimizer"], **define)
-    flags.DEFINE_float("learning_rate", None, help_["learning_rate"], lower_bound=0.0, **define)
-    flags.DEFINE_enum("lr_schedule", None, list(LR_SCHEDULES), help_["lr_schedule"], **define)
-    flags.DEFINE_float("weight_decay", None, help_["weight_decay"], lower_bound=0.0, **define)
-    flags.DEFINE_float("label_smoothing", None, help_["label_smoothing"], lower_bound=0.0, upper_bound=0.99, **define)
-    flags.DEFINE_boolean("augment", None, help_["augment"], **define)
+    definitions = dict(
+        epochs=lambda: flags.DEFINE_integer("epochs", None, help_["epochs"], lower_bound=1, **define),
+        batch_size=lambda: flags.DEFINE_integer("batch_size", None, help_["batch_size"], lower_bound=1, **define),
+        optimizer=lambda: flags.DEFINE_enum("optimizer", None, list(OPTIMIZERS), help_["optimizer"], **define),
+        learning_rate=lambda: flags.DEFINE_float(
+            "learning_rate", None, help_["learning_rate"], lower_bound=0.0, **define
+        ),
+        lr_schedule=lambda: flags.DEFINE_enum("lr_schedule", None, list(LR_SCHEDULES), help_["lr_schedule"], **define),
+        weight_decay=lambda: flags.DEFINE_float("weight_decay", None, help_["weight_decay"], lower_bound=0.0, **define),
+        label_smoothing=lambda: flags.DEFINE_float(
+            "label_smoothing", None, help_["label_smoothing"], lower_bound=0.0, upper_bound=0.99, **define
+        ),
+        augment=lambda: flags.DEFINE_boolean("augment", None, help_["augment"], **define),
+    )
+    for key in keys:
+        definitions[key]()
 
 
 def default_model_dir(model, dataset):
@@ -99,7 +107,7 @@ def train(task, flag_values, options):
     if fv.list_models:
         print("\n".join(zoo.list_models(task=task.name)))
         return None
-    recipe = override(zoo.model_info(fv.model)["recipe"], **{key: fv[key].value for key in RECIPE_KEYS})
+    recipe = override(zoo.model_info(fv.model)["recipe"], **{key: fv[key].value for key in task.recipe_keys})
     task.check(fv.model, options, recipe)
     formats = checked_formats(fv.export) if fv.export else ()
     if fv.dataset is None:

@@ -1,44 +1,20 @@
-"""What image and text classification share: softmax cross-entropy, accuracy, labels out."""
+"""The classification head: softmax cross-entropy, accuracy with an interval, labels out.
+
+Image, text (and, with the keyword-spotting side, audio) classification share it.
+"""
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import datasets, evaluation, plots
+from zoo import evaluation, plots
 from zoo.errors import ZooError
-from zoo.tasks.base import AGREEMENT_EXAMPLES, Task
+from zoo.tasks.arrays import export_arrays, predict_logits, split_arrays  # noqa: F401 (re-exported)
+from zoo.tasks.base import Head
 
 CALIBRATION_EXAMPLES = 300
 MIN_AGREEMENT = 0.99  # the gate: top-1 agreement with Keras over every input
 MAX_ACCURACY_DROP = 0.003  # the gate: a drop (Keras - file) whose 95% interval lies above this fails
-
-
-def predict_logits(model, dataset, batch_size=256):
-    """Returns `(logits, labels)` as numpy arrays for an unbatched split."""
-    logits, labels = [], []
-    for x, y in dataset.batch(batch_size):
-        logits.append(np.asarray(model(x, training=False)))
-        labels.append(y.numpy())
-    return np.concatenate(logits), np.concatenate(labels)
-
-
-def split_arrays(split, batch_size=1024, limit=None):
-    """`(inputs, labels)` of an unbatched split as numpy arrays (its first `limit` examples)."""
-    split = split if limit is None else split.take(limit)
-    batches = list(split.batch(batch_size).as_numpy_iterator())
-    if not batches:
-        return None, None
-    inputs, labels = zip(*batches)
-    return np.concatenate(inputs), np.concatenate(labels)
-
-
-def export_arrays(splits):
-    """Raw inputs for `ExportData`: training and validation inputs (capped), then the test split; and test labels."""
-    test_inputs, test_labels = split_arrays(splits.test)
-    others = splits.train.concatenate(splits.validation)
-    other_inputs, _ = split_arrays(others, limit=AGREEMENT_EXAMPLES)
-    inputs = test_inputs if other_inputs is None else np.concatenate([other_inputs, test_inputs])
-    return inputs, test_labels
 
 
 def paired_difference_interval(first_right, second_right, z=1.96):
@@ -52,12 +28,23 @@ def paired_difference_interval(first_right, second_right, z=1.96):
     return float(difference - spread), float(difference + spread)
 
 
-class Classification(Task):
-    """Logits out, one per class; labels in labels.txt; accuracy with an interval."""
+def calibration_inputs(split):
+    """The first `CALIBRATION_EXAMPLES` inputs of an unbatched `(x, y)` split, as numpy arrays."""
+    return [x for x, _ in split.take(CALIBRATION_EXAMPLES).as_numpy_iterator()]
+
+
+class ClassificationHead(Head):
+    """Logits out, one per class; labels in labels.txt and the file's metadata; accuracy with an interval."""
 
     history_metrics = ("loss", "accuracy")
     report_columns = ("accuracy", "top1_agreement", "max_abs_diff")
-    output_description = "`logits`: one score per class, no softmax (apply `keras.ops.softmax` for probabilities)"
+    agreement_column = "top1_agreement"
+    new_classes_fine_tune = True
+    recipe_keys = ("label_smoothing",)
+    description = "`logits`: one score per class, no softmax (apply `keras.ops.softmax` for probabilities)"
+
+    def num_outputs(self, splits):
+        return splits.num_classes
 
     def compile(self, model, recipe, new_optimizer):
         model.compile(
@@ -67,17 +54,8 @@ class Classification(Task):
             metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
         )
 
-    def training_pipelines(self, splits, recipe, seed):
-        one_hot = lambda x, y: (x, tf.one_hot(y, splits.num_classes))  # noqa: E731
-        train = datasets.batched(
-            splits.train,
-            recipe["batch_size"],
-            shuffle_seed=seed,
-            augment=recipe["augment"],
-            flip=splits.augment_flip,
-        )
-        validation = datasets.batched(splits.validation, recipe["batch_size"])
-        return train.map(one_hot), validation.map(one_hot)
+    def targets(self, splits):
+        return lambda x, y: (x, tf.one_hot(y, splits.num_classes))
 
     def evaluate(self, model, splits):
         test_logits, test_labels = predict_logits(model, splits.test)
@@ -118,9 +96,7 @@ class Classification(Task):
             for name, row in test["per_class"].items()
         ]
 
-    def card_usage(self, config, model_variable="model"):
-        shape = config["input_shape"]
-        inputs = f"images)  # float32 pixels 0-255, shape (batch, {', '.join(map(str, shape))})" if shape else "texts)"
+    def card_usage_output(self, config, model_variable, inputs):
         return [f"logits = {model_variable}({inputs}", "probabilities = keras.ops.softmax(logits)"]
 
     def card_limitations(self, config, metrics):
@@ -133,19 +109,20 @@ class Classification(Task):
             "that belong to none (no out-of-distribution detection): check inputs before trusting it.",
         ]
 
-    def intended_use(self, config):
+    def intended_use(self, config, task_name):
         return (
             f"Classifying inputs like those of `{config['run']['dataset']}` into its "
             f"{len(config['class_names'])} classes; a reference result to compare against, a starting point "
             "for fine-tuning on similar data, and a small model to try on-device deployment with."
         )
 
-    def check_classes(self, splits, model):
+    def export_labels(self, splits, model, labels):
         if splits.num_classes != model.output_shape[-1]:
             raise ZooError(
                 f"Dataset {splits.name} has {splits.num_classes} classes but the model has "
                 f"{model.output_shape[-1]} outputs: export with the data the run was trained on."
             )
+        return labels, dict(labels=splits.class_names, output_description=self.description)
 
     def compare(self, outputs, reference, labels):
         predictions, keras_predictions = outputs.argmax(axis=1), reference.argmax(axis=1)
@@ -180,13 +157,19 @@ class Classification(Task):
     def decode(self, predictor, outputs, top_k=None):
         if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
             raise ZooError(f"top_k must be a positive int or None (all labels). Received: top_k={top_k!r}")
+        labels = predictor.metadata.get("labels") or []
+        if len(labels) != outputs.shape[-1]:
+            raise ZooError(
+                f"{predictor.path.name}'s sidecar has {len(labels)} labels for {outputs.shape[-1]} outputs: "
+                "export it again with one label per output."
+            )
         probabilities = evaluation.softmax(outputs)
         order = np.argsort(-probabilities, axis=-1)[:, :top_k]
-        return [
-            [(predictor.labels[index], float(row[index])) for index in indices]
-            for row, indices in zip(probabilities, order)
-        ]
+        return [[(labels[index], float(row[index])) for index in indices] for row, indices in zip(probabilities, order)]
 
-    @staticmethod
-    def calibration_inputs(split):
-        return [x for x, _ in split.take(CALIBRATION_EXAMPLES).as_numpy_iterator()]
+    def format_answer(self, answer):
+        return ", ".join(f"{label} {score:.3f}" for label, score in answer)
+
+
+# The name tasks built before the input side / head split subclass.
+Classification = ClassificationHead

@@ -120,6 +120,8 @@ class ImageGeneration(Task):
     output_name = "pixels"
     report_columns = ("class_match", "top1_agreement", "mean_abs_diff", "max_abs_diff")
     history_metrics = ("d_loss", "g_loss")
+    agreement_column = "top1_agreement"
+    recipe_keys = ("epochs", "batch_size", "learning_rate")  # the rest is fixed (FIXED_RECIPE)
 
     def load_data(self, dataset, seed=0, data_dir=None, **unused):
         if dataset not in JUDGES:
@@ -279,6 +281,27 @@ class ImageGeneration(Task):
         return reasons
 
     def predictor_inputs(self, predictor, inputs):
-        raise ZooError(
-            f"{predictor.path.name} generates images: run it with export.Generator(path).generate(num_images, seed)."
+        """`{"noise": (batch, latent_dim) float32[, "label": (batch,) int32]}` from `noise` or `[noise, labels]`."""
+        latent_dim, num_classes = (
+            predictor.metadata["generator"]["latent_dim"],
+            predictor.metadata["generator"]["num_classes"],
         )
+        parts = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(parts) != (2 if num_classes else 1):
+            wanted = "[noise, labels]" if num_classes else "noise"
+            raise ZooError(f"{predictor.path.name} takes {wanted}. Received: {len(parts)} input(s)")
+        noise = np.asarray(parts[0], np.float32)
+        if noise.ndim != 2 or noise.shape[1] != latent_dim or not np.isfinite(noise).all():
+            raise ZooError(
+                f"{predictor.path.name} takes finite noise of shape (batch, {latent_dim}). Received: {noise.shape}"
+            )
+        if not num_classes:
+            return dict(noise=noise)
+        labels = np.asarray(parts[1], np.int32)
+        if labels.shape != noise.shape[:1]:
+            raise ZooError(f"{predictor.path.name} takes one label per noise vector. Received: shape {labels.shape}")
+        return dict(noise=noise, label=labels)
+
+    def decode(self, predictor, outputs, top_k=None):
+        """Images, float32 pixels 0-255."""
+        return np.clip(outputs, 0, 255)

@@ -20,7 +20,7 @@ from zoo.datasets import load_text_dataset
 from zoo.datasets.splits import Splits, digest_of
 from zoo.errors import ZooError
 from zoo.files import atomic_path
-from zoo.tasks.base import Dataset, Task
+from zoo.tasks.base import COMMON_RECIPE_KEYS, Dataset, Task
 from zoo.text import bert
 
 PRESET = "preset"  # the run's keras-hub preset folder
@@ -95,6 +95,7 @@ class MaskedLanguageModeling(Task):
         "fine-tunes"
     )
     history_metrics = ("loss", "accuracy")
+    recipe_keys = COMMON_RECIPE_KEYS  # no augmentation, no label smoothing: the apps define no flag for them
 
     def load_data(self, dataset, seed=0, data_dir=None, **unused):
         """The corpus as `Splits` of `(text, 0)`, without class names: train, validation and (unread) test."""
@@ -114,8 +115,6 @@ class MaskedLanguageModeling(Task):
     def check(self, model_name, options, recipe):
         super().check(model_name, options, recipe)
         bert.check_size(options.get("preset", "bert_tiny"))
-        if recipe["augment"] or recipe["label_smoothing"]:
-            raise ZooError("--augment and --label_smoothing are not for masked-LM pretraining: pass neither.")
 
     def build_model(self, model_name, splits, options, pretrained):
         if pretrained:

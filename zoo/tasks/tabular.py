@@ -16,7 +16,7 @@ from zoo.tabular import inputs as table_inputs
 from zoo.tabular import metrics as table_metrics
 from zoo.tabular import reference
 from zoo.tasks import tabular_plots
-from zoo.tasks.base import Dataset, ExportData, Task
+from zoo.tasks.base import COMMON_RECIPE_KEYS, Dataset, ExportData, Task
 from zoo.tasks.classification import MIN_AGREEMENT, Classification
 
 
@@ -45,7 +45,9 @@ class Tabular(Task):
     data_options = ("target", "features", "task")
     input_description = "table rows: `numeric` float32 (NaN for missing) and `categorical` int32 vocabulary indices"
     output_description = "`prediction` in the target's units (regression), or `logits`, one per class"
-    report_columns = ("quality", "agreement", "max_abs_diff")  # quality: accuracy, or R^2 for regression
+    report_columns = ("quality", "agreement", "max_abs_diff")
+    agreement_column = "agreement"
+    recipe_keys = (*COMMON_RECIPE_KEYS, "label_smoothing")  # quality: accuracy, or R^2 for regression
 
     def load_data(self, dataset, seed=0, data_dir=None, target=None, features=None, task=None, **unused):
         return load_table_dataset(dataset, seed=seed, target=target, features=features, task=task)
@@ -57,8 +59,6 @@ class Tabular(Task):
                 sorted(set(registry.list_models(task=REGRESSION) + registry.list_models(task=CLASSIFICATION)))
             )
             raise ZooError(f"{model_name!r} is a {' / '.join(tasks)} model, not a tabular one: use one of {fitting}.")
-        if recipe["augment"]:
-            raise ZooError("--augment is for images: tabular models have no augmentation.")
 
     def check_data(self, model_name, splits, recipe):
         kind = splits.extras["schema"]["task"]

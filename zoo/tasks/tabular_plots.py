@@ -18,16 +18,7 @@ from zoo.tabular.inputs import standardize
 def write(folder, outputs, labels, schema):
     """Predicted vs actual and residuals (regression), or the confusion matrix and ROC curves."""
     if schema["task"] == REGRESSION:
-        predictions = outputs[:, 0]
-        figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-        left.scatter(labels, predictions, s=12)
-        low, high = float(min(labels.min(), predictions.min())), float(max(labels.max(), predictions.max()))
-        left.plot([low, high], [low, high], color="gray", linewidth=1)
-        left.set(xlabel=f"actual {schema['target']}", ylabel="predicted", title="Predicted vs actual (test)")
-        right.scatter(predictions, labels - predictions, s=12)
-        right.axhline(0, color="gray", linewidth=1)
-        right.set(xlabel="predicted", ylabel="actual - predicted", title="Residuals (test)")
-        plots.save(figure, folder.file("predictions.png"))
+        plots.plot_regression(outputs[:, 0], labels, folder.file("predictions.png"), schema["target"])
         return [("predictions.png", "Predicted vs actual and residuals on the test split")]
     classes = schema["class_names"]
     plots.plot_confusion_matrix(outputs.argmax(1), labels, classes, folder.file("confusion_matrix.png"))

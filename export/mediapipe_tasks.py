@@ -1,0 +1,63 @@
+"""Runs an exported file in MediaPipe Tasks, the runtime that Android, iOS and web apps load models with.
+
+The `mediapipe` wheel (`pip install mediapipe`, in zoo's `test` extra) runs the same C++ graphs as
+the phones: the file's own metadata configures the preprocessing (image resizing and normalization,
+text tokenization) and the labels, with no zoo code. `top1(path, inputs)` answers what an app's
+classifier would; the test suite and `scripts/benchmark_mediapipe.py` check it against `Predictor`.
+The task's input side names the MediaPipe task that runs its files (`InputSide.mediapipe_task`).
+"""
+
+import numpy as np
+
+from export import sidecar
+from zoo.errors import ZooError
+from zoo.tasks import get_task
+
+
+def _base_options(path):
+    from mediapipe.tasks.python.core.base_options import BaseOptions
+
+    return BaseOptions(model_asset_path=str(path))
+
+
+def _image_classifier(path, images):
+    import mediapipe as mp
+    from mediapipe.tasks.python import vision
+
+    options = vision.ImageClassifierOptions(base_options=_base_options(path), max_results=1)
+    with vision.ImageClassifier.create_from_options(options) as classifier:
+        answers = []
+        for image in np.asarray(images):
+            rgb = np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
+            pixels = np.ascontiguousarray(np.clip(np.round(rgb), 0, 255).astype(np.uint8))
+            result = classifier.classify(mp.Image(image_format=mp.ImageFormat.SRGB, data=pixels))
+            answers.append(result.classifications[0].categories[0].category_name)
+        return answers
+
+
+def _text_classifier(path, texts):
+    from mediapipe.tasks.python import text
+
+    options = text.TextClassifierOptions(base_options=_base_options(path), max_results=1)
+    with text.TextClassifier.create_from_options(options) as classifier:
+        return [classifier.classify(str(item)).classifications[0].categories[0].category_name for item in texts]
+
+
+RUNNERS = {"ImageClassifier": _image_classifier, "TextClassifier": _text_classifier}
+
+
+def top1(path, inputs):
+    """The label MediaPipe Tasks answers first for each raw input (images 0-255, grayscale ones given to it as
+    gray RGB images as a camera would; texts as they are), from the file and its metadata alone.
+
+    Raises:
+        ZooError: `mediapipe` is not installed, or the file's task has no MediaPipe counterpart.
+    """
+    try:
+        import mediapipe  # noqa: F401
+    except ImportError:
+        raise ZooError("MediaPipe is not installed: pip install mediapipe (or zoo's test extra).") from None
+    side = get_task(sidecar.read(path).get("task", "image_classification")).side
+    if side.mediapipe_task not in RUNNERS:
+        raise ZooError(f"{path}: its input side has no MediaPipe Tasks counterpart that zoo checks.")
+    return RUNNERS[side.mediapipe_task](path, inputs)
