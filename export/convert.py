@@ -133,9 +133,16 @@ def _convert(saved_model, flavour, representative_data, name, tensor_types):
 INT8_TENSOR_TYPES = ("int8", "uint8", "float32")
 
 
-def to_tflite(
-    model, path, flavour="float32", representative_data=None, metadata=None, tensor_types=("uint8", "float32")
-):
+def _default_input_type(model):
+    """uint8 for an image (a 4-D input), else int8."""
+    if isinstance(model, keras.Model):
+        return "uint8" if len(model.inputs[0].shape) == 4 else "int8"
+    signature = tf.saved_model.load(str(model)).signatures["serving_default"]
+    specs = list(signature.structured_input_signature[1].values())
+    return "uint8" if len(specs[0].shape) == 4 else "int8"
+
+
+def to_tflite(model, path, flavour="float32", representative_data=None, metadata=None, tensor_types=None):
     """Converts `model` to a TFLite file with builtin operators only, and writes its sidecar.
 
     Args:
@@ -154,8 +161,8 @@ def to_tflite(
         metadata: dict merged into the sidecar (task, labels, model, dataset, ...); the task's
             input side and head describe the file's tensors in its standard TFLite metadata from it.
         tensor_types: for `"int8"`: `(input, output)` types of a float input and output, each
-            `"uint8"`, `"int8"` or `"float32"`. The default, uint8 pixels in and float32 scores out,
-            is what MediaPipe Tasks and a camera take; integer inputs stay as they are.
+            `"uint8"`, `"int8"` or `"float32"`; integer inputs stay as they are. Default: uint8 for
+            an image input (4-D: what MediaPipe Tasks and a camera give), else int8; float32 out.
 
     Returns:
         The sidecar dict: inputs/outputs with shape, dtype and quantization
@@ -166,6 +173,8 @@ def to_tflite(
     """
     if flavour not in FLAVOURS:
         raise ZooError(f"Unknown flavour={flavour!r}: use one of {', '.join(FLAVOURS)}.")
+    if tensor_types is None:
+        tensor_types = (_default_input_type(model), "float32")
     if any(kind not in INT8_TENSOR_TYPES for kind in tensor_types):
         raise ZooError(f"tensor_types takes two of {', '.join(INT8_TENSOR_TYPES)}. Received: {tensor_types!r}")
     if flavour == "int8" and not representative_data:

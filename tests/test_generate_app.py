@@ -80,7 +80,7 @@ def test_a_finished_run_is_not_trained_again(digits_run):
     [
         ("--model=cnn", "'cnn' is a image_classification model, not a image_generation one: use one of"),
         ("--dataset=mr", "Image generation trains on mnist_5k, digits"),
-        ("--optimizer=sgd", "GANs train with two Adam optimizers (beta_1 0.5) at a constant --learning_rate"),
+        ("--optimizer=sgd", "Unknown command line flag 'optimizer'"),  # GANs: two Adams, only --learning_rate
     ],
 )
 def test_other_models_data_and_recipes_are_refused_in_one_line(tmp_path, flag, message):

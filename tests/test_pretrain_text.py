@@ -143,7 +143,7 @@ def test_file_corpus_skips_blank_lines_and_splits_by_seed(tmp_path):
         (["--dataset=file:{empty}"], "holds 0 line(s) of text"),
         (["--dataset=file:{empty}", "--preset=/some/preset/dir"], "pass --preset as one of bert_tiny"),
         (["--dataset=file:{empty}", "--model=bert"], "'bert' is a text_classification model"),
-        (["--dataset=file:{empty}", "--augment"], "not for masked-LM pretraining"),
+        (["--dataset=file:{empty}", "--augment"], "Unknown command line flag 'augment'"),
         (["--dataset=file:{empty}", "--export=all"], "--export is for classifiers"),
     ],
 )

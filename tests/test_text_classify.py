@@ -103,7 +103,7 @@ def test_bert_trains_from_a_local_preset(reviews, tmp_path):
         ),
         (["--dataset=lines:{reviews}", "--preset=bert_tiny"], "--preset is for --model=bert only"),
         (["--dataset=lines:{reviews}", "--pooling=mean"], "--pooling is for --model=bert only"),
-        (["--dataset=lines:{reviews}", "--augment"], "text models have no augmentation"),
+        (["--dataset=lines:{reviews}", "--augment"], "Unknown command line flag 'augment'"),
         (["--dataset=lines:{reviews}", "--model=cnn"], "'cnn' is a image_classification model"),
         (["--dataset=lines:/no/such/folder"], "does not exist"),
         (["--dataset=lines:{single_class}"], "needs at least two files"),
