@@ -66,8 +66,12 @@ def test_generator_and_predictor_refuse_what_they_cannot_run(digits_run):
         export.Generator(path).generate(8, labels=[1, 2])
     with pytest.raises(zoo.ZooError, match="num_images must be a positive int"):
         export.Generator(path).generate(0)
-    with pytest.raises(zoo.ZooError, match="generates images: run it with export.Generator|single-input"):
-        export.Predictor(path).predict([np.zeros((1, 100)), np.zeros(1)])
+    with pytest.raises(zoo.ZooError, match=r"takes \[noise, labels\]"):
+        export.Predictor(path).predict(np.zeros((1, 100)))
+    # Predictor runs a generator file as any other (its task's side takes [noise, labels]): Generator's images.
+    generator = export.Generator(path)
+    noise, labels = generator.noise(2, seed=3), np.array([4, 7])
+    np.testing.assert_allclose(export.Predictor(path).predict([noise, labels]), generator.generate(2, 3, [4, 7]))
 
 
 def test_a_finished_run_is_not_trained_again(digits_run):

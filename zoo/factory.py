@@ -9,7 +9,7 @@ def create_model(name, num_classes=None, input_shape=None, pretrained=False, **k
 
     Args:
         name: a registered model name (see `list_models()`).
-        num_classes: number of output classes; defaults to 10.
+        num_classes: number of outputs (classes); default: the builder's own (10 for digit models).
         input_shape: input shape without batch dimension; defaults to the
             model's registered shape.
         pretrained: False (random init), True (the model's default pretrained

@@ -81,8 +81,6 @@ def model_adapter(name):
 def build_model(name, num_classes=None, input_shape=None, **kwargs):
     """Builds model `name` with random weights (see `zoo.create_model` for pretrained ones)."""
     entry = _entry(name)
-    return entry["builder"](
-        num_classes=num_classes or 10,
-        input_shape=tuple(input_shape or entry["input_shape"]),
-        **kwargs,
-    )
+    if num_classes is not None:  # else the builder's own default (10 digits, 2 sentiments, 1 value, ...)
+        kwargs["num_classes"] = num_classes
+    return entry["builder"](input_shape=tuple(input_shape or entry["input_shape"]), **kwargs)

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from zoo.tasks.base import AGREEMENT_EXAMPLES
+AGREEMENT_EXAMPLES = 10_000  # at most this many training and validation inputs besides the test split
 
 
 def predict_logits(model, dataset, batch_size=256):

@@ -20,6 +20,7 @@ import numpy as np
 
 from zoo import registry
 from zoo.errors import ZooError
+from zoo.tasks.arrays import AGREEMENT_EXAMPLES, export_arrays  # noqa: F401 (AGREEMENT_EXAMPLES re-exported)
 
 # Recipe keys that every task uses; a side or a head adds its own (`augment`, `label_smoothing`).
 COMMON_RECIPE_KEYS = ("epochs", "batch_size", "optimizer", "learning_rate", "lr_schedule", "weight_decay")
@@ -56,9 +57,6 @@ class ExportData:
     calibration: list
     metadata: dict
     tensor_types: tuple = ("int8", "int8")
-
-
-AGREEMENT_EXAMPLES = 10_000  # at most this many training and validation inputs besides the test split
 
 
 class InputSide:
@@ -350,8 +348,6 @@ class Task:
     # Export and prediction.
     def export_data(self, config, model, data_dir=None):
         """Returns the run's `ExportData`: the side's inputs and the head's labels."""
-        from zoo.tasks.arrays import export_arrays
-
         run = config["run"]
         splits = self.load_data(run["dataset"], run["seed"], data_dir, **run["options"])
         tflite_model, calibration, metadata = self.side.export_inputs(config, model, splits)

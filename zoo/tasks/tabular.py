@@ -77,11 +77,12 @@ class Tabular(Task):
             Classification.compile(self, model, recipe, new_optimizer)
 
     def training_pipelines(self, splits, recipe, seed):
-        schema = splits.extras["schema"]
-        if schema["task"] == CLASSIFICATION:
-            return Classification.training_pipelines(self, splits, recipe, seed)
         train = datasets.batched(splits.train, recipe["batch_size"], shuffle_seed=seed)
-        return train, datasets.batched(splits.validation, recipe["batch_size"])
+        validation = datasets.batched(splits.validation, recipe["batch_size"])
+        if splits.extras["schema"]["task"] == CLASSIFICATION:  # one-hot labels, as the classification head takes
+            targets = Classification().targets(splits)
+            return train.map(targets), validation.map(targets)
+        return train, validation
 
     def evaluate(self, model, splits):
         schema, arrays = splits.extras["schema"], splits.extras["arrays"]
