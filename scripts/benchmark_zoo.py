@@ -22,7 +22,7 @@ from absl import flags
 
 import export
 import zoo
-from export.verify import KERAS_TIMING, TFLITE_TIMING
+from export import verify
 from zoo import card
 from zoo.cli import run_main
 from zoo.datasets import load_image_dataset
@@ -163,11 +163,11 @@ def main(argv):
     writer.writeheader()
     writer.writerows(rows)
     write_text(output_dir / "results.csv", buffer.getvalue())
+    tflite, keras = verify.rounds_of(verify.TFLITE_TIMING), verify.rounds_of(verify.KERAS_TIMING)
     note = (
-        f"Batch-1 latency: median of round medians ({TFLITE_TIMING[0]} runs in alternating rounds, "
-        "export.timing) with the LiteRT interpreter on "
-        f"1 thread for TFLite, of {KERAS_TIMING[0]} calls of the model for Keras; "
-        f"on this {platform.machine()} machine's "
+        f"Batch-1 latency: median of round medians, the files of one export in {tflite[0]} alternating rounds of "
+        f"{tflite[1]} invokes (export.timing) with the LiteRT interpreter on 1 thread for TFLite, of {keras[0]} "
+        f"rounds of {keras[1]} calls of the model for Keras; on this {platform.machine()} machine's "
         f"{os.cpu_count()} CPU cores. Accuracy on each entry's test split, with the shipped float16 weights."
     )
     table = markdown_table(rows) + "\n\n" + note + "\n"
