@@ -27,14 +27,18 @@ def checked_formats(values):
 
 
 def _latency_notes():
+    tflite_rounds, tflite_invokes, tflite_warmup = verify.rounds_of(verify.TFLITE_TIMING)
+    keras_rounds, keras_invokes, keras_warmup = verify.rounds_of(verify.KERAS_TIMING)
     return dict(
         batch_size=1,
         tflite=dict(
-            runs=verify.TFLITE_TIMING[0],
-            warmup=verify.TFLITE_TIMING[1],
-            how="ai_edge_litert Interpreter, 1 thread, invoke()",
+            rounds=tflite_rounds,
+            runs=tflite_invokes,
+            warmup=tflite_warmup,
+            how="ai_edge_litert Interpreter, 1 thread, invoke(); the files in alternating rounds, median of round "
+            "medians, spread: lowest and highest round median",
         ),
-        keras=dict(runs=verify.KERAS_TIMING[0], warmup=verify.KERAS_TIMING[1], how="model(x) eager call"),
+        keras=dict(rounds=keras_rounds, runs=keras_invokes, warmup=keras_warmup, how="model(x) eager call"),
     )
 
 
@@ -172,6 +176,13 @@ def _verified_rows(task, model, folder, data):
         path = folder.export_dir / f"model_{flavour}.tflite"
         if path.is_file():
             rows.append(_verified_tflite_row(task, path, data, reference, keras_row))
+    files = {row["file"]: folder.export_dir / row["file"] for row in rows if row["format"] == "tflite"}
+    latency = verify.tflite_files_latency_ms(
+        {name: (path, verify.latency_input(path, data.inputs)) for name, path in files.items()}
+    )
+    for row in rows:
+        if row["file"] in latency:
+            row["latency_ms"] = latency[row["file"]]
     return rows
 
 
@@ -181,7 +192,7 @@ def _gate(task, row, keras_row):
 
 
 def _verified_tflite_row(task, path, data, reference, keras_row):
-    row = verify.verify_tflite(task, path, data.inputs, data.labels, reference)
+    row = verify.verify_tflite(task, path, data.inputs, data.labels, reference, latency=False)
     row["gate"] = _gate(task, row, keras_row)
     description = sidecar.read(path)
     description["verification"] = dict(

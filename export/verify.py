@@ -1,24 +1,24 @@
 """The verification report: every exported file against the Keras model, on the test split.
 
 For each file: accuracy, top-1 agreement with Keras, max absolute logit
-difference, size, and batch-1 latency (median and p90 after warm-up; TFLite
-through the LiteRT interpreter on one CPU thread, Keras by calling the model).
+difference, size, and batch-1 latency (the median of round medians, their spread
+and p90; TFLite through the LiteRT interpreter on one CPU thread, the files of one
+export timed together in alternating rounds by `export.timing`; Keras by calling
+the model).
 """
 
 import pathlib
-import time
 
 import numpy as np
 import tensorflow as tf
-from ai_edge_litert.interpreter import Interpreter
 
-from export import delegates
+from export import delegates, timing
 from export.operators import operator_names
 from export.predictor import Predictor
 
-# (timed runs, warm-up runs): a TFLite call of a small model takes microseconds,
-# so its median needs many runs to be stable; a Keras call takes milliseconds.
-TFLITE_TIMING = (1000, 50)
+# (timed runs, warm-up runs per round), the runs split into up to `timing.ROUNDS` rounds: a TFLite
+# call of a small model takes microseconds, so its median needs many runs; a Keras call takes milliseconds.
+TFLITE_TIMING = (timing.ROUNDS * timing.INVOKES, timing.WARMUP)
 KERAS_TIMING = (50, 5)
 BATCH_SIZE = 256
 
@@ -31,18 +31,17 @@ def size_bytes(path):
     return path.stat().st_size
 
 
-def latency_ms(call, timing):
-    """Median and 90th percentile of `call()` in milliseconds; `timing` is
-    `(runs, warmup)`: `runs` timed calls after `warmup` untimed ones."""
-    runs, warmup = timing
-    for _ in range(warmup):
-        call()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - start) * 1000)
-    return dict(median=float(np.median(times)), p90=float(np.percentile(times, 90)))
+def rounds_of(runs_and_warmup):
+    """`(rounds, invokes per round, warmup per round)` of a `(runs, warmup)` timing."""
+    runs, warmup = runs_and_warmup
+    rounds = max(1, min(timing.ROUNDS, runs))
+    return rounds, max(1, runs // rounds), warmup
+
+
+def latency_ms(call, runs_and_warmup):
+    """Latency of `call()` in milliseconds: median of round medians, `spread` of the round medians and
+    p90; `runs_and_warmup` is `(runs, warmup)`, the runs split into rounds (`rounds_of`)."""
+    return timing.alternating_rounds(dict(call=call), *rounds_of(runs_and_warmup))["call"]
 
 
 def count(inputs):
@@ -85,19 +84,25 @@ def saved_model_outputs(path, inputs):
 
 
 def tflite_latency_ms(path, model_input):
-    """Batch-1 latency of `invoke()` with the LiteRT interpreter on one thread.
+    """Batch-1 latency of `invoke()` with the LiteRT interpreter on one thread (`tflite_files_latency_ms`).
 
     Args:
         path: a `.tflite` file.
         model_input: a batch of one as the file takes it (`Predictor.model_inputs`), or a list of
             them in the file's input order (`Generator.model_inputs`).
     """
-    interpreter = Interpreter(model_path=str(path), num_threads=1)
-    interpreter.allocate_tensors()
-    model_inputs = model_input if isinstance(model_input, list) else [model_input]
-    for detail, value in zip(interpreter.get_input_details(), model_inputs):
-        interpreter.set_tensor(detail["index"], value)
-    return latency_ms(interpreter.invoke, TFLITE_TIMING)
+    return tflite_files_latency_ms({pathlib.Path(path).name: (path, model_input)})[pathlib.Path(path).name]
+
+
+def tflite_files_latency_ms(files):
+    """Batch-1 latency of several TFLite files `{name: (path, model_input)}` timed together in
+    alternating rounds (`export.timing`), with `TFLITE_TIMING`; `{name: latency dict}`."""
+    return timing.alternating_latency_ms(files, *rounds_of(TFLITE_TIMING))
+
+
+def latency_input(path, inputs):
+    """The batch of one that a TFLite file is timed on: the last of the raw `inputs`, as the file takes it."""
+    return Predictor(path).model_inputs(take(inputs, -1, None))
 
 
 def keras_latency_ms(model, batch):
@@ -105,17 +110,25 @@ def keras_latency_ms(model, batch):
     return latency_ms(lambda: model(batch, training=False), KERAS_TIMING)
 
 
-def verify_tflite(task, path, inputs, labels, reference):
+def verify_tflite(task, path, inputs, labels, reference, latency=True):
     """One TFLite file's row of the report; `inputs` are raw (pixels, texts, rows, noise) and go through
     `Predictor`, whose task's input side encodes them as a phone does (e.g. tokenizes texts)."""
     predictor = Predictor(path)
     row = dict(file=pathlib.Path(path).name, format="tflite", size_bytes=size_bytes(path))
     row.update(task.compare(predictor.outputs(inputs), reference, labels))
-    row["latency_ms"] = tflite_latency_ms(path, predictor.model_inputs(take(inputs, -1, None)))
+    if latency:  # export_run times all files of an export together instead (tflite_files_latency_ms)
+        row["latency_ms"] = tflite_latency_ms(path, predictor.model_inputs(take(inputs, -1, None)))
     content = pathlib.Path(path).read_bytes()
     row["operators"] = operator_names(content)
     row["delegates"] = delegates.readiness(content)
     return row
+
+
+def latency_ratio(latency_a, latency_b):
+    """`a`'s latency over `b`'s: the median of per-round ratios when both were timed in the same rounds."""
+    if "round_medians" in latency_a and len(latency_a["round_medians"]) == len(latency_b.get("round_medians", ())):
+        return timing.ratio(latency_a, latency_b)
+    return latency_a["median"] / latency_b["median"]
 
 
 def summary(rows, quality):
@@ -130,7 +143,7 @@ def summary(rows, quality):
     ratios = {}
     if float32 and int8:
         ratios["int8_size_vs_float32"] = int8["size_bytes"] / float32["size_bytes"]
-        ratios["int8_latency_vs_float32"] = int8["latency_ms"]["median"] / float32["latency_ms"]["median"]
+        ratios["int8_latency_vs_float32"] = latency_ratio(int8["latency_ms"], float32["latency_ms"])
     if keras and int8 and quality in int8:
         ratios[f"int8_{quality}_minus_keras"] = int8[quality] - keras[quality]
     if keras and float32:
@@ -148,12 +161,17 @@ def format_table(rows, columns):
     """The report's rows as a text table with the task's quality `columns`."""
     width = max(10, *(len(name) + 2 for name in columns))
     header = f"{'file':<22}{'size KB':>10}" + "".join(f"{name:>{width}}" for name in columns)
-    header += f"{'median ms':>11}{'p90 ms':>9}"
+    header += f"{'median ms':>11}{'spread ms':>17}"
     lines = [header, "-" * len(header)]
     for row in rows:
         latency = row.get("latency_ms")
         cells = [f"{row['file']:<22}", f"{row['size_bytes'] / 1024:>10,.1f}"]
         cells += [_cell(row.get(name), width) for name in columns]
-        cells.append(f"{latency['median']:>11.3f}{latency['p90']:>9.3f}" if latency else f"{'-':>11}{'-':>9}")
+        cells.append(f"{latency['median']:>11.3f}{_spread(latency):>17}" if latency else f"{'-':>11}{'-':>17}")
         lines.append("".join(cells))
     return "\n".join(lines)
+
+
+def _spread(latency):
+    low, high = latency.get("spread", (latency["median"], latency["median"]))
+    return f"{low:.3f}-{high:.3f}"

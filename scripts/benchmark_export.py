@@ -4,7 +4,8 @@ For each run: times `python -m export --model_dir=DIR` (every format, the report
 gate); converts the same `model.keras` with Keras's own `model.export(format="litert")`
 (float32) and a plain `TFLiteConverter.from_saved_model` full-int8 conversion (float input and
 output, the converter's defaults, the same 300 calibration inputs); and times zoo's and the
-plain files alike (batch 1, 1 thread, median of 1,000 invokes, 3 alternating rounds):
+plain files alike (batch 1, 1 thread: the four files in alternating rounds of `export.timing`, the ratio the
+median of per-round ratios):
 
     python -m zoo_apps.image_classify --model=cnn --model_dir=/tmp/export_cnn
     python scripts/benchmark_export.py --model_dirs=/tmp/export_cnn
@@ -21,13 +22,13 @@ import numpy as np
 import tensorflow as tf
 from absl import flags
 
-from export import convert, verify
+from export import convert, timing
 from zoo import get_task
 from zoo.cli import run_main
 from zoo.run_folder import RunFolder, load_keras_file
 
 flags.DEFINE_list("model_dirs", None, "Finished training runs to export.", required=True)
-flags.DEFINE_integer("rounds", 3, "Alternating timing rounds.", lower_bound=1)
+flags.DEFINE_integer("rounds", 7, "Alternating timing rounds.", lower_bound=1)
 FLAGS = flags.FLAGS
 
 
@@ -45,14 +46,13 @@ def plain_files(model, calibration, folder):
     return {"float32": float32, "int8": int8}
 
 
-def median_latency(path, example):
-    """Median batch-1 latency of a file whose input may be float or int8 (quantized like Predictor)."""
+def timing_input(path, example):
+    """A batch of one for a file whose input may be float or int8 (quantized like Predictor)."""
     from ai_edge_litert.interpreter import Interpreter
 
     from export.predictor import quantize
 
-    detail = Interpreter(model_path=str(path)).get_input_details()[0]
-    return verify.tflite_latency_ms(path, quantize(example[None], detail))["median"]
+    return quantize(example[None], Interpreter(model_path=str(path)).get_input_details()[0])
 
 
 def measure(model_dir):
@@ -66,14 +66,13 @@ def measure(model_dir):
     example = np.asarray(data.inputs[-1], np.float32)
     with tempfile.TemporaryDirectory() as tmp:
         plain = plain_files(model, data.calibration, pathlib.Path(tmp))
-        ratios = {flavour: [] for flavour in plain}
-        for index in range(FLAGS.rounds):
-            for flavour, path in plain.items():
-                ours = folder.export_dir / f"model_{flavour}.tflite"
-                pair = [(ours, "zoo"), (path, "plain")][:: 1 if index % 2 else -1]
-                times = {name: median_latency(file, example) for file, name in pair}
-                ratios[flavour].append(times["zoo"] / times["plain"])
-    return report, seconds, {flavour: float(np.median(values)) for flavour, values in ratios.items()}
+        files = {f"plain {flavour}": path for flavour, path in plain.items()}
+        files.update({f"zoo {flavour}": folder.export_dir / f"model_{flavour}.tflite" for flavour in plain})
+        latency = timing.alternating_latency_ms(
+            {name: (path, timing_input(path, example)) for name, path in files.items()}, rounds=FLAGS.rounds
+        )
+        ratios = {flavour: timing.ratio(latency[f"zoo {flavour}"], latency[f"plain {flavour}"]) for flavour in plain}
+    return report, seconds, ratios
 
 
 def main(argv):

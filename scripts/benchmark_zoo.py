@@ -6,6 +6,7 @@ TFLite on the entry's test split, with batch-1 latency on this CPU). Writes
 `results.csv` and `results.md` to --output_dir and prints the Markdown table:
 
     python scripts/benchmark_zoo.py
+    python scripts/benchmark_zoo.py --update_cards  # also: each card's Export section from its new report
     python scripts/benchmark_zoo.py --entries=cnn_mnist_5k --data_dir=~/tensorflow_datasets  # + full MNIST test
 """
 
@@ -21,11 +22,12 @@ from absl import flags
 
 import export
 import zoo
-from export.verify import KERAS_TIMING, TFLITE_TIMING
+from export import verify
+from zoo import card
 from zoo.cli import run_main
 from zoo.datasets import load_image_dataset
 from zoo.files import atomic_path, write_json, write_text
-from zoo.pretrained import list_pretrained, pretrained_info, weights_path
+from zoo.pretrained import list_pretrained, manifest, pretrained_info, weights_path
 from zoo.tasks.classification import predict_logits
 
 flags.DEFINE_list("entries", None, "Entries to benchmark; default all in the manifest.")
@@ -36,6 +38,12 @@ flags.DEFINE_string(
     None,
     "tfds data directory with `mnist` prepared: mnist_5k entries are then "
     "also scored on the full MNIST test set (10,000 digits).",
+)
+flags.DEFINE_boolean(
+    "update_cards",
+    False,
+    "Rewrite the Export section of each entry's card (next to the manifest) from this export's report: "
+    "then `python scripts/readme_tables.py` carries the numbers into the README.",
 )
 FLAGS = flags.FLAGS
 
@@ -89,7 +97,8 @@ def benchmark(name, output_dir):
         ),
     )
     write_json(run_dir / "metrics.json", dict(model=entry["model"], dataset=entry["dataset"]))
-    report = export.export_run(run_dir, formats=("float32", "float16", "int8"))
+    formats = ("all",) if FLAGS.update_cards else ("float32", "float16", "int8")  # a card describes every file
+    report = export.export_run(run_dir, formats=formats)
     files = {row["file"]: row for row in report["files"]}
     keras_row, float32, float16, int8 = (
         files[f] for f in ("model.keras", "model_float32.tflite", "model_float16.tflite", "model_int8.tflite")
@@ -114,7 +123,19 @@ def benchmark(name, output_dir):
     )
     if FLAGS.data_dir and entry["dataset"] == "mnist_5k":
         row["mnist_test_accuracy"] = full_mnist_accuracy(model)
+    if FLAGS.update_cards:
+        update_card(name, report)
     return row
+
+
+def update_card(name, report):
+    """Replaces the Export section of entry `name`'s card with `report` (an export of its shipped weights)."""
+    path = pathlib.Path(FLAGS.manifest or manifest.MANIFEST_PATH).parent / "cards" / name / "MODEL_CARD.md"
+    text = path.read_text()
+    start = text.index("## Export\n\n") + len("## Export\n\n")
+    end = text.index("\n## ", start)
+    lines = ["Exported from the shipped float16 weights by `python scripts/benchmark_zoo.py --update_cards`.", ""]
+    write_text(path, text[:start] + "\n".join(lines + card.export_lines(report)) + "\n" + text[end:])
 
 
 def markdown_table(rows):
@@ -142,10 +163,11 @@ def main(argv):
     writer.writeheader()
     writer.writerows(rows)
     write_text(output_dir / "results.csv", buffer.getvalue())
+    tflite, keras = verify.rounds_of(verify.TFLITE_TIMING), verify.rounds_of(verify.KERAS_TIMING)
     note = (
-        f"Batch-1 latency: median of {TFLITE_TIMING[0]} runs with the LiteRT interpreter on "
-        f"1 thread for TFLite, of {KERAS_TIMING[0]} calls of the model for Keras; "
-        f"on this {platform.machine()} machine's "
+        f"Batch-1 latency: median of round medians, the files of one export in {tflite[0]} alternating rounds of "
+        f"{tflite[1]} invokes (export.timing) with the LiteRT interpreter on 1 thread for TFLite, of {keras[0]} "
+        f"rounds of {keras[1]} calls of the model for Keras; on this {platform.machine()} machine's "
         f"{os.cpu_count()} CPU cores. Accuracy on each entry's test split, with the shipped float16 weights."
     )
     table = markdown_table(rows) + "\n\n" + note + "\n"

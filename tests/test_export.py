@@ -54,7 +54,12 @@ def test_export_writes_verified_files_and_report(exported_run):
     assert int8["size_bytes"] < 0.35 * rows["model_float32.tflite"]["size_bytes"]
     for flavour in FLAVOURS:
         row = rows[f"model_{flavour}.tflite"]
-        assert 0 < row["latency_ms"]["median"] <= row["latency_ms"]["p90"]
+        latency = row["latency_ms"]
+        assert (
+            0 < latency["median"] <= latency["p90"]
+            and latency["spread"][0] <= latency["median"] <= latency["spread"][1]
+        )
+        assert len(latency["round_medians"]) == report["latency"]["tflite"]["rounds"] > 1  # the files alternated
         assert all(op.isupper() for op in row["operators"])
         assert row["delegates"]["xnnpack_partitions"] >= 1 and isinstance(row["delegates"]["gpu_compatible"], bool)
     assert rows["model_float32.tflite"]["delegates"]["gpu_compatible"]  # conv, pool, dense: all GPU ops
@@ -64,6 +69,10 @@ def test_export_writes_verified_files_and_report(exported_run):
         "int8_accuracy_minus_keras",
         "keras_latency_vs_float32_tflite",
     }
+    int8_ratio = np.median(
+        np.divide(*(rows[f"model_{f}.tflite"]["latency_ms"]["round_medians"] for f in ("int8", "float32")))
+    )
+    assert report["summary"]["int8_latency_vs_float32"] == pytest.approx(int8_ratio, abs=1e-4)  # per-round ratios
     description = json.loads((export_dir / "model_int8.json").read_text())
     assert description["labels"] == list("0123456789")
     assert description["model"] == "cnn" and description["dataset"] == "digits"
@@ -256,7 +265,7 @@ def test_interrupted_writes_leave_no_final_file(exported_run, tmp_path, monkeypa
     for name in ("model.keras", "config.json", "metrics.json"):
         shutil.copy(exported_run[0] / name, run_copy / name)
 
-    def interrupt(*args):
+    def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
     with monkeypatch.context() as patch:
@@ -278,7 +287,7 @@ def test_report_describes_every_file_and_stale_temporaries_go(exported_run, tmp_
     assert {f"model_{flavour}.tflite" for flavour in FLAVOURS} | {"saved_model", "model.keras"} <= files
     assert not stale.exists()
     card = (exported_run[0] / "MODEL_CARD.md").read_text()  # written by `python -m export`
-    assert "| `model_int8.tflite` |" in card and "median of 1,000 runs" in card and "{'runs'" not in card
+    assert "| `model_int8.tflite` |" in card and "median of 7 rounds of 300 runs" in card and "{'runs'" not in card
 
 
 @pytest.mark.parametrize("flavour", FLAVOURS)

@@ -11,16 +11,19 @@ from helpers import assert_one_line_error, run
 from zoo.generative import quality
 from zoo.pretrained import pretrained_info
 from zoo.run_folder import RunFolder, load_keras_file
+from zoo.tasks import image_generation
 from zoo_apps import generate
 from zoo_apps.trainer import StopOnNonFiniteLoss
 
 
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
-    """A 2-epoch conditional_dcgan run on the 8x8 digits, exported to float32 and int8."""
+    """A 2-epoch conditional_dcgan run on the 8x8 digits, exported to float32 and int8; quality on 400 images."""
     model_dir = tmp_path_factory.mktemp("generate") / "run"
     args = ("--dataset=digits", "--epochs=2", "--batch_size=256", f"--model_dir={model_dir}")
-    result = run(generate.main, *args, "--export=float32,int8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(image_generation, "QUALITY_IMAGES", 400)
+        result = run(generate.main, *args, "--export=float32,int8")
     return RunFolder(model_dir), result, args
 
 
@@ -33,11 +36,14 @@ def test_the_run_folder_holds_samples_of_every_epoch_curves_quality_and_a_card(d
     assert {"d_loss", "g_loss", "val_d_loss", "val_g_loss"} <= set(folder.history()[-1])
     assert folder.file("training_curves.png").stat().st_size > 0
     test = folder.metrics()["test"]
-    assert 0 <= test["class_match"] <= 1 and test["num_images"] == 90
-    assert test["frechet_ratio"] == pytest.approx(test["frechet_distance"] / test["frechet_floor"])
+    assert 0 <= test["class_match"] <= 1 and test["num_images"] == 400 and sum(test["class_histogram"]) == 400
+    assert test["num_train_images"] + test["num_held_out_images"] == 1797  # the training split against the others
+    assert test["frechet_ratio"] == pytest.approx(test["frechet_distance_at_floor_size"] / test["frechet_floor"])
+    assert test["kid_interval"][0] <= test["kid"] <= test["kid_interval"][1] and "kid_floor" in test
     assert test["classifier"] == "cnn_digits" and test["classifier_sha256"] == pretrained_info("cnn_digits")["sha256"]
     card = folder.file("MODEL_CARD.md").read_text()
     assert "![Samples from fixed noise" in card and "class match **" in card and "mode collapse" in card
+    assert "400 generated images against the" in card and "kernel inception distance" in card
 
 
 def test_the_export_is_gated_on_the_judge_and_pixels_and_generator_matches_keras(digits_run):
@@ -106,6 +112,11 @@ def test_the_shipped_generators_load_and_draw_the_classes_asked_for():
     model = zoo.create_model("conditional_dcgan", pretrained=True)
     entry = pretrained_info("conditional_dcgan")
     assert entry["task"] == "image_generation" and entry["test_quality"]["class_match"] >= 0.95
+    for name in ("conditional_dcgan_mnist_5k", "dcgan_mnist_5k"):  # measured on 5,000 images, with KID and classes
+        shipped = pretrained_info(name)["test_quality"]
+        assert shipped["num_images"] >= 5000 and sum(shipped["class_histogram"]) == shipped["num_images"]
+        assert shipped["kid_interval"][0] > shipped["kid_floor_interval"][1]  # both generators: worse than real
+        assert shipped["classifier_sha256"] == pretrained_info("convnet_mnist_5k")["sha256"]  # today's judge
     labels = np.arange(100) % 10
     logits = quality.load_judge().features_and_logits(model.generate(model.noise(100, seed=5), labels))[1]
     assert quality.class_match(logits, labels) >= 0.9

@@ -241,13 +241,56 @@ def tiny_classifier_and_digits():
 
 def test_class_match_is_one_for_real_digits_of_the_asked_class(tiny_classifier_and_digits):
     classifier, images, labels = tiny_classifier_and_digits
-    result = quality.evaluate_generator(RealDigits(images, labels), images, labels, classifier)
+    train, held_out = images[: len(images) // 2], images[len(images) // 2 :]
+    result = quality.evaluate_generator(RealDigits(images, labels), train, held_out, classifier, num_images=200)
     assert result["class_match"] == 1.0
     assert result["classifier"] == "tiny" and result["classifier_sha256"] is None
+    assert result["num_images"] == 200 and sum(result["class_histogram"]) == 200
+    assert result["class_histogram"] == [20] * 10  # every class asked for equally often, and drawn
+    assert result["num_train_images"] == len(train) and result["num_held_out_images"] == len(held_out)
     assert result["frechet_floor"] < result["frechet_noise"]
     assert result["frechet_distance"] < result["frechet_noise"] / 10
+    assert result["frechet_ratio"] == pytest.approx(result["frechet_distance_at_floor_size"] / result["frechet_floor"])
+    low, high = result["kid_interval"]
+    assert low <= result["kid"] <= high and result["kid_subset_size"] == min(len(held_out), 200)
     wrong = RealDigits(images, (labels + 1) % 10)
-    assert quality.evaluate_generator(wrong, images, labels, classifier)["class_match"] == 0.0
+    assert quality.evaluate_generator(wrong, train, held_out, classifier, num_images=100)["class_match"] == 0.0
+
+
+def test_kid_is_unbiased_near_zero_for_one_distribution_and_grows_with_a_shift():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(600, 16)), rng.normal(size=(600, 16))
+    same = quality.kernel_inception_distance(a, b, subsets=20, subset_size=300)
+    assert abs(same["kid"]) < 0.01 and same["kid_interval"][0] < 0 < same["kid_interval"][1]
+    shifted = [
+        quality.kernel_inception_distance(a, b + shift, subsets=20, subset_size=300)["kid"] for shift in (0.5, 1)
+    ]
+    assert 0.05 < shifted[0] < shifted[1] and shifted[0] > same["kid_interval"][1]
+    assert quality.kernel_inception_distance(a, b[:50], subsets=3)["kid_subset_size"] == 50
+
+
+def test_kid_matches_the_unbiased_mmd_formula_on_whole_sets():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(30, 4)), rng.normal(0.3, 1, size=(30, 4))
+    kernel = lambda a, b: (a @ b.T / 4 + 1) ** 3
+    k_xx, k_yy, k_xy = kernel(x, x), kernel(y, y), kernel(x, y)
+    off = lambda k: (k.sum() - np.trace(k)) / (30 * 29)
+    expected = off(k_xx) + off(k_yy) - 2 * k_xy.mean()
+    result = quality.kernel_inception_distance(x, y, subsets=2, subset_size=30)
+    assert result["kid"] == pytest.approx(expected) and result["kid_interval"] == pytest.approx([expected] * 2)
+
+
+def test_the_frechet_distance_of_small_samples_is_biased_upwards_which_the_floor_shares():
+    rng = np.random.default_rng(2)
+    reference = rng.normal(size=(4000, 32))
+    small, large = (quality.frechet_distance(rng.normal(size=(n, 32)), reference) for n in (250, 4000))
+    assert small > 5 * large  # same distribution: only the sample size differs
+
+
+def test_class_histogram_counts_the_judges_classes():
+    logits = np.eye(4)[[0, 0, 3, 1, 0]]
+    assert quality.class_histogram(logits) == [3, 1, 0, 1]
+    assert quality.class_histogram(logits[:, :2], num_classes=3) == [4, 1, 0]
 
 
 def test_default_judge_is_the_shipped_convnet():

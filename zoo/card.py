@@ -101,7 +101,20 @@ def _data(run, task):
     return f"`{run['dataset']}`{where}: {entry.description}."
 
 
-def _export(report):
+def _runs(timing):
+    """How a report timed: "1,000", or "7 rounds of 300" (export.timing's alternating rounds)."""
+    return f"{timing['rounds']} rounds of {timing['runs']:,}" if "rounds" in timing else f"{timing['runs']:,}"
+
+
+def _latency_cell(latency):
+    if not latency:
+        return "-"
+    spread = latency.get("spread")
+    return f"{latency['median']:.3f}" + (f" ({spread[0]:.3f}-{spread[1]:.3f})" if spread else "")
+
+
+def export_lines(report):
+    """The card's Export section: the export `report` (or None) as Markdown lines."""
     if report is None:
         return [
             "Not exported: re-run the training command with `--export=all` (a finished run is not "
@@ -112,15 +125,16 @@ def _export(report):
     lines = [
         f"`python -m export`: {headline} on the test split ({report['test_examples']:,} examples), agreement "
         f"with Keras on {report.get('agreement_examples', report['test_examples']):,} inputs; batch-1 latency, "
-        f"median of {timing['tflite']['runs']:,} runs for TFLite ({timing['tflite']['how']}) and of "
-        f"{timing['keras']['runs']} calls for Keras, on the machine that exported it:",
+        f"median of {_runs(timing['tflite'])} runs for TFLite ({timing['tflite']['how']}) and of "
+        f"{_runs(timing['keras'])} calls for Keras, on the machine that exported it (in brackets: the lowest and "
+        "highest round median):",
         "",
         f"| file | size KB | {headline} | agreement with Keras | latency ms | fidelity gate |",
         "|---|---|---|---|---|---|",
     ]
     for row in report["files"]:
         agreement = f"{row[agreement_key]:.4f}" if agreement_key in row else "-"
-        latency = f"{row['latency_ms']['median']:.3f}" if row.get("latency_ms") else "-"
+        latency = _latency_cell(row.get("latency_ms"))
         quality = f"{row[headline]:.4f}" if headline in row else "-"
         gate = (
             "-"
@@ -131,6 +145,9 @@ def _export(report):
         )
         size = row["size_bytes"] / 1024
         lines.append(f"| `{row['file']}` | {size:,.1f} | {quality} | {agreement} | {latency} | {gate} |")
+    ratio = report.get("summary", {}).get("int8_latency_vs_float32")
+    if ratio and "rounds" in timing["tflite"]:
+        lines += ["", f"int8/float32 latency: **{ratio:.2f}** (the median of per-round ratios, timed in one process)."]
     ready = [
         f"`{row['file']}`: {row['delegates']['xnnpack_partitions']} XNNPACK partition(s), GPU delegate "
         + ("can run every op" if row["delegates"]["gpu_compatible"] else "cannot run every op")
@@ -172,7 +189,7 @@ def model_card_text(model_dir, entry=None):
         ["## Training", "", f"`{command(run)}` ({timing}).", "", "| recipe | value |", "|---|---|"]
         + [f"| {name} | {value} |" for name, value in run["recipe"].items()],
         ["## Metrics", ""] + task.card_metrics(metrics) + ([""] + plots if plots else []),
-        ["## Export", ""] + _export(report),
+        ["## Export", ""] + export_lines(report),
         ["## Limitations", ""]
         + task.card_limitations(config, metrics)
         + ["- A research and teaching model, not validated for decisions about people."],

@@ -13,7 +13,6 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image, ImageDraw
 
-from zoo import evaluation
 from zoo.datasets import batched, load_image_dataset
 from zoo.errors import ZooError
 from zoo.files import atomic_path
@@ -29,6 +28,7 @@ FIXED_RECIPE = dict(optimizer="adam", lr_schedule="constant", weight_decay=0.0, 
 FIDELITY_IMAGES = 500  # images from fixed noise on which each exported file is compared with Keras
 FIDELITY_SEED, CALIBRATION_SEED = 1, 2  # of that noise, and of the int8 calibration noise (the grids use seed 0)
 CALIBRATION_EXAMPLES = 300
+QUALITY_IMAGES = quality.NUM_IMAGES  # generated images measured against the training images (tests use fewer)
 MIN_AGREEMENT = 0.95  # the gate: the judge gives a file's image the class it gives Keras's from the same noise
 MAX_MEAN_PIXEL_DIFF = 5.0  # the gate: mean |file - Keras| over every pixel (0-255)
 MAX_CLASS_MATCH_DROP = 0.03  # the gate: conditional models, Keras's class match minus the file's
@@ -152,8 +152,10 @@ class ImageGeneration(Task):
         return [SampleGrids(folder)]
 
     def evaluate(self, model, splits):
-        images, labels = split_arrays(splits.test)
-        metrics = dict(test=quality.evaluate_generator(model, images, labels, classifier=JUDGES[splits.name]))
+        train = split_arrays(splits.train)[0]
+        held_out = np.concatenate([split_arrays(split)[0] for split in (splits.validation, splits.test)])
+        test = quality.evaluate_generator(model, train, held_out, JUDGES[splits.name], num_images=QUALITY_IMAGES)
+        metrics = dict(test=test)
         return metrics, dict(grid=dcgan.sample_grid(model), conditional=bool(model.num_classes))
 
     def write_plots(self, folder, outputs):
@@ -169,30 +171,13 @@ class ImageGeneration(Task):
         test = metrics["test"]
         match = f", class match {test['class_match']:.3f}" if "class_match" in test else ""
         return (
-            f"Frechet distance {test['frechet_distance']:.2f} ({test['frechet_ratio']:.2f}x the real-vs-real floor)"
+            f"Frechet distance {test['frechet_distance']:.2f} ({test['frechet_ratio']:.2f}x the real-vs-real floor), "
+            f"KID {test['kid']:.4f}"
             f"{match}, classifier score {test['classifier_score']:.2f}"
         )
 
     def card_metrics(self, metrics):
-        test = metrics["test"]
-        count = test["num_images"]
-        lines = [
-            f"{count:,} generated images against as many real images of the test split (never used for training), "
-            f"judged by the classifier `{test['classifier']}` (weights sha256 `{test['classifier_sha256']}`):",
-            "",
-            f"- Frechet distance of its features **{test['frechet_distance']:.2f}**, {test['frechet_ratio']:.2f}x "
-            f"the floor {test['frechet_floor']:.2f} (real images against other real images: the best possible with "
-            f"{count:,} images); uniform noise: {test['frechet_noise']:.1f}",
-            f"- classifier score {test['classifier_score']:.2f} (real images: {test['classifier_score_real']:.2f}; "
-            "from 1 to the number of classes, higher when each image is clearly one class and all classes appear)",
-        ]
-        if "class_match" in test:
-            low, high = evaluation.wilson_interval(test["class_match"], count)
-            lines.append(
-                f"- class match **{test['class_match']:.3f}** (95% interval {low:.3f}-{high:.3f}): the share of "
-                "images the judge assigns to the class asked for (the real images' classes)"
-            )
-        return lines
+        return quality.card_lines(metrics["test"])
 
     def card_limitations(self, config, metrics):
         entry = self.dataset_entry(config["run"]["dataset"])
@@ -200,7 +185,8 @@ class ImageGeneration(Task):
             f"- {entry.limitation} A GAN can also miss styles or whole classes (mode collapse): look at the "
             "samples; the numbers come from a classifier, not from people.",
             "- The Frechet distance uses the judge's features, not Inception's: compare it only with numbers "
-            f"measured the same way (same judge, {metrics['test']['num_images']:,} images), never with published FIDs.",
+            f"measured the same way (same judge, {metrics['test']['num_images']:,} generated images against the "
+            "training images), never with published FIDs.",
         ]
         if "class_match" not in metrics["test"]:
             lines.append("- Unconditional: the class of an image is whatever its noise gives; conditional_dcgan asks.")
