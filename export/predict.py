@@ -8,6 +8,8 @@ training (`tf.io.decode_image`, bilinear `tf.image.resize`), to the model's inpu
 size and channels. For a text model each argument is one text, tokenized as in training.
 """
 
+import pathlib
+
 import numpy as np
 from absl import flags
 
@@ -25,11 +27,16 @@ def load_image(path, input_shape):
     """Returns the image at `path` as float32 raw pixels of `input_shape` (height, width, channels)."""
     import tensorflow as tf
 
+    kinds = "PNG, JPEG, BMP or GIF"
+    if pathlib.Path(path).is_dir():
+        raise ZooError(f"{path!r} is a folder, not an image: pass image files ({kinds}), e.g. {path}/*.png.")
+    if not pathlib.Path(path).is_file():
+        raise ZooError(f"{path!r} does not exist: pass image files ({kinds}).")
     height, width, channels = input_shape
     try:
         image = tf.io.decode_image(tf.io.read_file(path), channels=channels, expand_animations=False)
-    except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError) as error:
-        raise ZooError(f"Cannot read image {path!r}: {error.message.splitlines()[0]}") from None
+    except tf.errors.OpError:
+        raise ZooError(f"{path!r} is not an image that can be decoded: pass image files ({kinds}).") from None
     image = tf.cast(image, tf.float32)
     if image.shape[:2] != (height, width):
         image = tf.image.resize(image, (height, width))
