@@ -349,7 +349,9 @@ def test_text_app_fine_tunes_from_a_run_with_its_vocabulary(tmp_path):
         f"--model_dir={tmp_path}/b",
         check=False,
     )
-    assert_one_line_error(result, "holds a run with other settings (pretrained differ")
+    assert_one_line_error(
+        result, f"holds a run with other settings (--pretrained {tmp_path}/a there, {tmp_path}/b now)"
+    )
 
 
 SHIPPED = [  # classifiers; the generators are tested in test_generate_app.py
