@@ -50,12 +50,22 @@ def define_flags(flag_values):
     )
 
 
+def _read_labels(path):
+    """The class names of a labels file, one per line (blank lines skipped)."""
+    try:
+        text = pathlib.Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or type(error).__name__
+        raise ZooError(f"Cannot read --labels {path} ({reason}): pass a UTF-8 text file, one class per line.") from None
+    return [line.strip() for line in text.split("\n") if line.strip()]
+
+
 def _requantize(fv):
     if not (fv.calibration_images and fv.output_dir):
         raise ZooError("--model needs --calibration_images=DIR and --output_dir=DIR.")
-    labels = pathlib.Path(fv.labels).read_text().split("\n") if fv.labels else None
+    labels = _read_labels(fv.labels) if fv.labels else None
     flavours = [name for name in checked_formats(fv.formats) if name != "saved_model"]
-    rows = requantize(fv.model, fv.calibration_images, fv.output_dir, flavours, [x for x in labels or [] if x])
+    rows = requantize(fv.model, fv.calibration_images, fv.output_dir, flavours, labels)
     failed = [row["file"] for row in rows if not row["passed"]]
     if failed and not fv.accept_failed:
         raise ZooError(

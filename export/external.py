@@ -66,6 +66,11 @@ def requantize(model_path, calibration_images, output_dir, flavours=convert.FLAV
         raise ZooError(f"{model_path} takes inputs of shape {input_shape}: re-quantizing needs fixed-size images.")
     images = load_images(calibration_images, input_shape)
     reference = np.concatenate([model(images[i : i + 256]) for i in range(0, len(images), 256)])
+    if labels is not None and len(labels) != reference.shape[-1]:
+        raise ZooError(
+            f"The labels name {len(labels)} classes but {model_path} has {reference.shape[-1]} outputs: "
+            "pass --labels with one class name per output, in output order."
+        )
     metadata = dict(
         task="image_classification",
         model=pathlib.Path(model_path).name,

@@ -98,7 +98,7 @@ def test_text_run_exports_four_builtin_flavours_on_token_ids(textcnn_run):
         assert all(op.isupper() for op in rows[f"model_{flavour}.tflite"]["operators"])
         description = json.loads((export_dir / f"model_{flavour}.json").read_text())
         assert description["task"] == "text_classification"
-        assert description["labels"] == ["neg.txt", "pos.txt"]
+        assert description["labels"] == ["neg", "pos"]
         assert description["tokenizer"] == tokenizer.config()
         (tensor,) = description["inputs"]  # int8 too: ids stay int32
         assert tensor == dict(name="token_ids", shape=[1, 16], dtype="int32", quantization=None)
@@ -133,7 +133,7 @@ def test_predict_cli_classifies_texts(textcnn_run):
         predict.cli, f"--model={model}", "--top_k=1", "The film was superb, fun and long!", "a dull , awful film"
     )
     lines = result.stdout.strip().splitlines()
-    assert [line.rsplit(": ", 1)[1].split()[0] for line in lines] == ["pos.txt", "neg.txt"]
+    assert [line.rsplit(": ", 1)[1].split()[0] for line in lines] == ["pos", "neg"]
 
 
 def test_wrong_inputs_give_one_line_errors(textcnn_run, reviews, tmp_path):

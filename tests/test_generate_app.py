@@ -1,6 +1,8 @@
 """The generation app: a GAN through the app core, its samples, quality and export, and the shipped generators."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -123,3 +125,14 @@ def test_the_shipped_generators_load_and_draw_the_classes_asked_for():
     unconditional = zoo.load_pretrained("dcgan_mnist_5k")
     images = unconditional.generate(unconditional.noise(4))
     assert images.shape == (4, 28, 28, 1) and np.isfinite(images).all()
+
+
+def test_the_command_keeps_tensorflows_native_logs_out_of_the_terminal(tmp_path):
+    """Training's "E0000 ... remapper failed" and evaluation's "E0000 ... NodeDef mentions attribute" went to
+    the terminal."""
+    model_dir = tmp_path / "run"
+    command = [sys.executable, "-m", "zoo_apps.generate", "--dataset=digits", "--epochs=1", f"--model_dir={model_dir}"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "Frechet distance" in result.stdout
+    assert result.stderr == "", result.stderr
+    assert (model_dir / "logs" / "native.log").is_file()  # where they go instead

@@ -122,7 +122,7 @@ def test_model_dir_that_is_a_file_is_refused(tmp_path):
 
 def test_model_dir_of_another_run_is_refused(finished_run):
     result = train("--model=cnn", "--epochs=3", f"--model_dir={finished_run}", *FAST, check=False)
-    assert_one_line_error(result, "holds a run with other settings (recipe differ)")
+    assert_one_line_error(result, "holds a run with other settings (--epochs 2 there, 3 now)")
 
 
 def test_help_lists_the_apps_flags_and_not_tensorflows():

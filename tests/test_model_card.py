@@ -47,7 +47,7 @@ def test_text_run_card_describes_its_line_files_options_and_limits(tmp_path):
         tmp_path / "run",
         "textcnn",
         "lines:data/reviews",
-        ["neg.txt", "pos.txt"],
+        ["neg", "pos"],
         (),
         options=dict(sequence_length=32),
     )
@@ -55,8 +55,8 @@ def test_text_run_card_describes_its_line_files_options_and_limits(tmp_path):
     assert card.startswith("# Model card: textcnn on lines:data/reviews\n")
     assert f"accuracy **{accuracy:.4f}**" in card and "| input | raw UTF-8 strings" in card
     assert (
-        "`lines:data/reviews` (`data/reviews`): one UTF-8 file per class (the class is the file name), "
-        "one example per line" in card
+        "`lines:data/reviews` (`data/reviews`): one UTF-8 file per class (the class is the file name "
+        "without its extension), one example per line" in card
     )
     command = "python -m zoo_apps.text_classify --model=textcnn --dataset=lines:data/reviews --seed=0"
     assert f"`{command} --sequence_length=32`" in card

@@ -54,7 +54,7 @@ def test_a_run_refuses_to_resume_on_changed_data(tmp_path):
     run(image_classify.main, *args)
     (tmp_path / "data" / "dark" / "0.png").unlink()
     result = run(image_classify.main, *args, check=False)
-    assert_one_line_error(result, "holds a run with other settings (data (examples or their split) differ)")
+    assert_one_line_error(result, "holds a run with other settings (the data: other examples, or another split)")
 
 
 class Killed(Exception):

@@ -85,8 +85,10 @@ def test_task_inference_and_override(table_csv):
     small_integers = load(table_csv, target="row", features=["age"])
     assert small_integers.task == "tabular_regression"  # 60 distinct integers: not classes
     assert load(table_csv, target="smoker", features=["age"]).class_names == ["no", "yes"]
-    forced = load(table_csv, target="price", features=["age"], task="tabular_classification")
-    assert forced.task == "tabular_classification" and len(forced.class_names) > 20
+    forced = load(table_csv, target="smoker", features=["age"], task="tabular_classification")
+    assert forced.task == "tabular_classification" and forced.class_names == ["no", "yes"]
+    with pytest.raises(zoo.ZooError, match=r"'price' looks continuous \(60 distinct values in 60 rows\)"):
+        load(table_csv, target="price", features=["age"], task="tabular_classification")  # 60 classes of 1 row
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,8 @@
 """The tabular app through the task core: references in every run, coefficients, plots, export, Predictor."""
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -74,3 +76,12 @@ def test_a_classification_table_and_wrong_models(tmp_path):
     result = run(tabular.main, "--model=cnn", f"--model_dir={tmp_path}/y", check=False)
     assert_one_line_error(result, "'cnn' is a image_classification model, not a tabular one")
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
+
+
+def test_the_command_keeps_tensorflows_native_logs_out_of_the_terminal(tmp_path):
+    """Evaluation's "E0000 ... NodeDef mentions attribute use_unbounded_threadpool" went to the terminal."""
+    command = [sys.executable, "-m", "zoo_apps.tabular", "--epochs=1", f"--model_dir={tmp_path / 'run'}"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "test R^2" in result.stdout
+    assert result.stderr == "", result.stderr
+    assert (tmp_path / "run" / "logs" / "native.log").is_file()  # where they go instead

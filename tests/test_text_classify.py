@@ -45,7 +45,7 @@ def test_run_writes_everything_into_model_dir(finished_run):
         "training_curves.png",
         "confusion_matrix.png",
     } <= names
-    assert (finished_run / "labels.txt").read_text().split() == ["neg.txt", "pos.txt"]
+    assert (finished_run / "labels.txt").read_text().split() == ["neg", "pos"]  # neg.txt, pos.txt
     config = json.loads((finished_run / "config.json").read_text())
     assert config["run"]["options"] == {"sequence_length": 8}
     assert config["run"]["recipe"]["epochs"] == 3 and config["input_shape"] == []
@@ -62,7 +62,7 @@ logits = model.predict(texts, verbose=0)
 print(*logits.argmax(1))
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split()[-2:] == ["1", "0"]  # pos.txt, neg.txt
+    assert out.stdout.split()[-2:] == ["1", "0"]  # pos, neg
 
 
 def test_bert_trains_from_a_local_preset(reviews, tmp_path):

@@ -28,12 +28,23 @@ def disk_full(error):
     return getattr(error, "errno", None) in codes or any(os_error in str(error) for os_error in map(os.strerror, codes))
 
 
+INTERRUPTED = 130  # the shell's status for a program ended by Ctrl-C (128 + SIGINT)
+
+
 def with_one_line_errors(call):
-    """Returns `call()`; a `ZooError` or a full disk ends the program with one `error:` line and exit status 2."""
+    """Returns `call()`; a `ZooError` or a full disk ends the program with one `error:` line and exit status 2,
+    Ctrl-C with one line and exit status 130 (writes are atomic: nothing half-written stays)."""
     try:
         return call()
     except ZooError as error:
         fail(str(error))
+    except KeyboardInterrupt:
+        print(
+            "error: interrupted (Ctrl-C), nothing half-written left: run the same command again to resume "
+            "(a training run resumes from its last finished epoch).",
+            file=sys.stderr,
+        )
+        raise SystemExit(INTERRUPTED) from None
     except Exception as error:
         if not disk_full(error):
             raise

@@ -1,5 +1,7 @@
 """Training recipes: the settings every registered model carries and every app flag overrides."""
 
+import math
+
 from zoo.errors import ZooError
 
 # Recipe key -> what it means; the apps define one flag per key.
@@ -40,3 +42,14 @@ def override(recipe, **values):
     if unknown:
         raise ZooError(f"Unknown recipe settings {sorted(unknown)}: use {', '.join(RECIPE_KEYS)}.")
     return {**recipe, **{key: value for key, value in values.items() if value is not None}}
+
+
+def check_values(recipe):
+    """Refuses (`ZooError`) a learning rate that is not a positive finite number, and NaN or infinite
+    weight decay or label smoothing (flag bounds let NaN through: it compares false with everything)."""
+    rate = recipe["learning_rate"]
+    if not (math.isfinite(rate) and rate > 0):
+        raise ZooError(f"--learning_rate must be a positive finite number (e.g. 0.001). Received: {rate}")
+    for key in ("weight_decay", "label_smoothing"):
+        if not math.isfinite(recipe[key]):
+            raise ZooError(f"--{key} must be a finite number (0 for none). Received: {recipe[key]}")

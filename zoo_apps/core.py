@@ -12,14 +12,20 @@ from absl import flags
 import zoo
 from export.run import FORMATS, checked_formats
 from zoo.cli import run_cli
-from zoo.recipes import LR_SCHEDULES, OPTIMIZERS, RECIPE_KEYS, override
+from zoo.recipes import LR_SCHEDULES, OPTIMIZERS, RECIPE_KEYS, check_values, override
 from zoo_apps import distribute, experiment
+
+
+def task_models(task):
+    """The registered models an app's task trains (the tabular app's: both tabular tasks' models)."""
+    tasks = getattr(task, "model_tasks", None) or (task.name,)
+    return sorted({model for name in tasks for model in zoo.list_models(task=name)})
 
 
 def define_shared_flags(flag_values, task):
     """Defines the flags every training app has, with the task's defaults and catalog."""
     define = dict(flag_values=flag_values)
-    models = ", ".join(zoo.list_models(task=task.name))
+    models = ", ".join(task_models(task))
     flags.DEFINE_string("model", task.default_model, f"Registered model: {models}.", **define)
     flags.DEFINE_string("dataset", task.default_dataset, f"Dataset. {task.catalog_help()}.", **define)
     flags.DEFINE_string("data_dir", None, "tfds data directory (datasets prepared offline).", **define)
@@ -98,6 +104,17 @@ def _pretrained(value):
     return True if value and value.lower() in ("default", "true") else (value or None)
 
 
+def _check_dataset(task, dataset):
+    """Refuses a missing --dataset, and a `kind:` entry without its path (`folder:` would read the current folder)."""
+    if dataset is None:
+        raise zoo.ZooError(f"Pass --dataset. {task.catalog_help()}.")
+    kind, colon, path = dataset.partition(":")
+    if colon and not path.strip():
+        entry = task.dataset_entry(dataset)
+        example = entry.name if entry else f"{kind}:PATH"
+        raise zoo.ZooError(f"--dataset={dataset} names no path: pass --dataset={example}.")
+
+
 def train(task, flag_values, options):
     """Runs the training app of `task` with parsed `flag_values` and the task's model/data `options`.
 
@@ -105,13 +122,13 @@ def train(task, flag_values, options):
     """
     fv = flag_values
     if fv.list_models:
-        print("\n".join(zoo.list_models(task=task.name)))
+        print("\n".join(task_models(task)))
         return None
     recipe = override(zoo.model_info(fv.model)["recipe"], **{key: fv[key].value for key in task.recipe_keys})
+    check_values(recipe)
     task.check(fv.model, options, recipe)
     formats = checked_formats(fv.export) if fv.export else ()
-    if fv.dataset is None:
-        raise zoo.ZooError(f"Pass --dataset. {task.catalog_help()}.")
+    _check_dataset(task, fv.dataset)
     folder = experiment.claim_model_dir(fv.model_dir or default_model_dir(fv.model, fv.dataset))
     # Collective ops must be configured before TensorFlow runs anything.
     strategy = distribute.make_strategy(fv.strategy, fv.tpu)

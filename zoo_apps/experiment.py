@@ -4,6 +4,7 @@ import contextlib
 import os
 import pathlib
 import sys
+import tempfile
 
 import keras
 import numpy as np
@@ -40,6 +41,14 @@ def claim_model_dir(path):
         raise zoo.ZooError(f"--model_dir {path} is not a folder ({existing} is a file): pass a folder path.")
     if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
         raise zoo.ZooError(f"--model_dir {path} cannot be written ({existing} is read-only): pass a writable folder.")
+    try:  # what access() cannot tell (root, /proc, /sys, read-only mounts): make a folder there, and remove it
+        tempfile.TemporaryDirectory(dir=existing, prefix=".zoo-probe-").cleanup()
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise zoo.ZooError(
+            f"--model_dir {path} cannot be written (making a folder in {existing} fails: {reason}): "
+            "pass a writable folder."
+        ) from None
     return RunFolder(path)
 
 
@@ -76,23 +85,38 @@ def run_lock(folder):
         lock.unlink(missing_ok=True)
 
 
+def _shown(value):
+    return "unset" if value is None else ",".join(map(str, value)) if isinstance(value, (list, tuple)) else str(value)
+
+
+def differences(previous, current, top=True):
+    """`--flag X there, Y now` for each run setting that differs (options and recipe keys are flag names)."""
+    changed = []
+    for key in sorted(set(previous) | set(current)):
+        old, new = previous.get(key), current.get(key)
+        if old == new:
+            continue
+        if key in ("options", "recipe") and isinstance(old, dict) and isinstance(new, dict):
+            changed += differences(old, new, top=False)
+        else:
+            name = "the task (app)" if top and key == "task" else f"--{key}"
+            changed.append(f"{name} {_shown(old)} there, {_shown(new)} now")
+    return changed
+
+
 def prepare_model_dir(folder, config):
     """Writes config.json into a new run folder, or checks that the folder holds the same run.
 
     Returns True if the run there has already finished.
     """
     if folder.exists():
-        previous, current = folder.config(), config
-        changed = sorted(
-            key
-            for key in set(previous["run"]) | set(current["run"])
-            if previous["run"].get(key) != current["run"].get(key)
-        )
-        if previous.get("data", {}).get("digest") != current["data"]["digest"]:
-            changed.append("data (examples or their split)")
+        previous = folder.config()
+        changed = differences(previous["run"], config["run"])
+        if previous.get("data", {}).get("digest") != config["data"]["digest"]:
+            changed.append("the data: other examples, or another split")
         if changed:
             raise zoo.ZooError(
-                f"{folder.path} holds a run with other settings ({', '.join(changed)} differ): "
+                f"{folder.path} holds a run with other settings ({'; '.join(changed)}): "
                 "pass a new --model_dir, or delete that folder to start over."
             )
         return folder.is_finished()
@@ -132,10 +156,10 @@ def train_and_evaluate(task, model, splits, run, folder):
             print(f"final weights checksum {weights_checksum(model):.6f}", file=sys.stderr, flush=True)
         if not chief:
             return None
-        metrics, outputs = task.evaluate(model, splits)
-        history = folder.history()
-        plots.plot_history(history, folder.file("training_curves.png"), task.history_metrics)
-        figures = [("training_curves.png", "Training curves")] + task.write_plots(folder, outputs)
+        with trainer.native_logs(folder):
+            metrics, outputs = task.evaluate(model, splits)
+            plots.plot_history(folder.history(), folder.file("training_curves.png"), task.history_metrics)
+            figures = [("training_curves.png", "Training curves")] + task.write_plots(folder, outputs)
         metrics = dict(
             model=run["model"],
             dataset=run["dataset"],

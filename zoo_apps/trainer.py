@@ -11,50 +11,62 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.errors import ZooError
-from zoo.files import atomic_path
+from zoo.files import atomic_path, write_text
+from zoo.quiet import STARTUP_LOG, native_stderr_to
 from zoo.run_folder import CHECKPOINTS, HISTORY, LOGS
+from zoo_apps import checkpoints
+
+NATIVE_LOG = "native.log"  # in the run's logs/
 
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     """`BackupAndRestore` that a kill at any moment leaves consistent, and that also restores the state of
     the layers' random streams (e.g. Dropout's seed generators), which Keras's weights files leave out.
 
-    Each epoch's weights go to a file of their own, renamed into place; only then does
-    `training_metadata.json` (renamed into place too) name them, and the previous file goes.
-    Every worker restores from `backup_dir`; only the chief keeps what it saves.
+    Each epoch's weights go to a file of their own, renamed into place; only then does its metadata
+    (`epoch_<n>.json`, and `training_metadata.json` naming the newest; renamed into place too) name
+    them. The previous epoch's files stay as a fallback (`zoo_apps.checkpoints`); older ones go.
+    Every worker restores `checkpoint` (`checkpoints.latest_checkpoint`); only the chief keeps what it saves.
     """
 
-    def __init__(self, backup_dir, chief=True):
+    def __init__(self, backup_dir, chief=True, checkpoint=None):
         super().__init__(backup_dir, delete_checkpoint=False)
         self.chief = chief
+        self.checkpoint = checkpoint
 
     def _save_model(self):
-        name = f"epoch_{self._current_epoch}.weights.h5"
+        epoch = self._current_epoch
         os.makedirs(self.backup_dir, exist_ok=True)
-        save(self.model.save_weights, os.path.join(self.backup_dir, name), self.chief)
+        save(self.model.save_weights, os.path.join(self.backup_dir, checkpoints.weights_name(epoch)), self.chief)
         if not self.chief:
             return
-        metadata = dict(
-            epoch=self._current_epoch,
-            batch=self._last_batch_seen,
-            weights=name,
-            random_states=[keras.ops.convert_to_numpy(state).tolist() for state in random_states(self.model)],
+        metadata = json.dumps(
+            dict(
+                epoch=epoch,
+                batch=self._last_batch_seen,
+                weights=checkpoints.weights_name(epoch),
+                random_states=[keras.ops.convert_to_numpy(state).tolist() for state in random_states(self.model)],
+            )
         )
-        with atomic_path(self._training_metadata_path) as tmp:
-            tmp.write_text(json.dumps(metadata))
-        for old in pathlib.Path(self.backup_dir).glob("epoch_*.weights.h5"):
-            if old.name != name:
-                old.unlink()
+        write_text(os.path.join(self.backup_dir, checkpoints.epoch_metadata_name(epoch)), metadata)
+        write_text(self._training_metadata_path, metadata)
+        for old in checkpoints.stale_files(self.backup_dir, keep_epochs=(epoch, epoch - 1)):
+            old.unlink()
 
     def _load_model(self):
-        if not os.path.isfile(self._training_metadata_path):
+        if self.checkpoint is None:
             return
-        metadata = json.loads(pathlib.Path(self._training_metadata_path).read_text())
+        metadata, weights = self.checkpoint
         if self.model.optimizer is not None and not self.model.optimizer.built:
             self.model.optimizer.build(self.model.trainable_variables)
-        self.model.load_weights(
-            os.path.join(self.backup_dir, metadata.get("weights", os.path.basename(self._weights_path)))
-        )
+        try:
+            self.model.load_weights(weights)
+        except (ValueError, OSError, KeyError) as error:
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0][:200]
+            raise ZooError(
+                f"The run's checkpoint {weights} does not fit this model ({first}): delete {self.backup_dir} and "
+                "run the same command to train this run again from epoch 1, or pass a new --model_dir."
+            ) from None
         for state, value in zip(random_states(self.model), metadata.get("random_states", [])):
             state.assign(value)
         self.model._initial_epoch = metadata["epoch"]
@@ -65,10 +77,13 @@ def random_states(model):
     return [variable for variable in model.variables if variable.name == "seed_generator_state"]
 
 
-def finished_epochs(folder):
-    """How many epochs the run's checkpoint holds (0 for a new run)."""
-    metadata = folder.file(CHECKPOINTS) / "training_metadata.json"
-    return json.loads(metadata.read_text())["epoch"] if metadata.is_file() else 0
+def native_logs(folder, chief=True):
+    """Sends what TensorFlow's native code writes straight to file descriptor 2 while training or
+    evaluating (grappler's "remapper failed", "NodeDef mentions attribute ...") to the run's
+    logs/native.log, as `zoo.quiet` does at start-up (another worker's to `zoo.quiet.STARTUP_LOG`)."""
+    path = folder.file(LOGS) / NATIVE_LOG if chief else STARTUP_LOG
+    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return native_stderr_to(path)
 
 
 def save(save_fn, path, chief=True):
@@ -174,7 +189,8 @@ def fit(task, model, splits, recipe, folder, seed, chief=True):
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     train, validation = (dataset.with_options(options) for dataset in task.training_pipelines(splits, recipe, seed))
     task.compile(model, recipe, lambda: make_optimizer(recipe, int(train.cardinality())))
-    callbacks = [StopOnNonFiniteLoss(), AtomicBackupAndRestore(str(folder.file(CHECKPOINTS)), chief)]
+    checkpoint = checkpoints.latest_checkpoint(folder.file(CHECKPOINTS))
+    callbacks = [StopOnNonFiniteLoss(), AtomicBackupAndRestore(str(folder.file(CHECKPOINTS)), chief, checkpoint)]
     if chief:
         callbacks += [
             keras.callbacks.CSVLogger(str(folder.file(HISTORY)), append=True),
@@ -182,17 +198,18 @@ def fit(task, model, splits, recipe, folder, seed, chief=True):
             Progress(recipe["epochs"]),
             *task.callbacks(model, splits, folder),
         ]
-    stream, steps = epoch_stream(train, recipe["epochs"], finished_epochs(folder))
+    stream, steps = epoch_stream(train, recipe["epochs"], checkpoint[0]["epoch"] if checkpoint else 0)
     start = time.perf_counter()
-    history = model.fit(
-        stream,
-        validation_data=validation,
-        epochs=recipe["epochs"],
-        steps_per_epoch=steps,
-        callbacks=callbacks,
-        shuffle=False,
-        verbose=0,
-    )
+    with native_logs(folder, chief):
+        history = model.fit(
+            stream,
+            validation_data=validation,
+            epochs=recipe["epochs"],
+            steps_per_epoch=steps,
+            callbacks=callbacks,
+            shuffle=False,
+            verbose=0,
+        )
     seconds = time.perf_counter() - start
     epochs_run = len(history.epoch)
     return dict(

@@ -3,6 +3,15 @@
 from zoo.errors import ZooError
 
 
+def empty_class(class_dir, extensions, what, skipped=0):
+    """The error for a class folder without usable files (`skipped`: how many were left out as unreadable)."""
+    left_out = f" ({skipped} unreadable file(s) left out by --skip_bad_files)" if skipped else ""
+    return ZooError(
+        f"Class folder {str(class_dir)!r} holds no {what} files ({'/'.join(extensions)}){left_out}: "
+        "add some, or remove the folder."
+    )
+
+
 def class_files(root, extensions, what):
     """`(class folder names, files, labels)` of a one-sub-folder-per-class dataset; hidden entries ignored."""
     if not root.is_dir():
@@ -19,10 +28,7 @@ def class_files(root, extensions, what):
             str(f) for f in class_dir.iterdir() if not f.name.startswith(".") and f.suffix.lower() in extensions
         )
         if not found:
-            raise ZooError(
-                f"Class folder {str(class_dir)!r} holds no {what} files ({'/'.join(extensions)}): "
-                "add some, or remove the folder."
-            )
+            raise empty_class(class_dir, extensions, what)
         files += found
         labels += [label] * len(found)
     return [d.name for d in class_dirs], files, labels

@@ -10,7 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.datasets import from_tfds
-from zoo.datasets.folders import class_files
+from zoo.datasets.folders import class_files, empty_class
 from zoo.datasets.splits import Splits, digest_of, shuffled_split_indices, split_arrays
 from zoo.errors import ZooError
 from zoo.memory import check_images_fit
@@ -63,14 +63,24 @@ def _checked_images(files, labels, skip_bad_files):
     return good, good_labels, bad, first
 
 
+def _check_no_class_emptied(root, class_names, labels, skipped_labels):
+    """A class whose every file was left out (`skip_bad_files`) is the same error as an empty class folder."""
+    kept = set(labels)
+    for label, name in enumerate(class_names):
+        if label not in kept:
+            raise empty_class(root / name, IMAGE_EXTENSIONS, "image", skipped=skipped_labels.count(label))
+
+
 def _folder(path, seed, image_size=None, skip_bad_files=False, **unused):
     """One sub-folder per class; images resized to `image_size` (default: the first one's).
 
     Every file is decoded once up front: a file that cannot be read is an error
     naming it (or, with `skip_bad_files`, left out and recorded in `notes`).
     """
-    class_names, files, labels = class_files(pathlib.Path(path), IMAGE_EXTENSIONS, "image")
-    files, labels, bad, first = _checked_images(files, labels, skip_bad_files)
+    class_names, found, found_labels = class_files(pathlib.Path(path), IMAGE_EXTENSIONS, "image")
+    files, labels, bad, first = _checked_images(found, found_labels, skip_bad_files)
+    label_of = dict(zip(found, found_labels))
+    _check_no_class_emptied(pathlib.Path(path), class_names, labels, [label_of[file] for file in bad])
     channels = 1 if first.shape[-1] == 1 else 3
     height, width = image_size or first.shape[:2]
     check_images_fit(len(files), (height, width, channels))
@@ -99,6 +109,12 @@ def _tfds(name, seed, data_dir=None, image_size=None, **unused):
         "mnist_5k, digits, folder:DIR, or a tfds image-classification "
         "dataset name (e.g. mnist, fashion_mnist, cifar10)",
     )
+    features = {key: type(feature).__name__ for key, feature in builder.info.features.items()}
+    if (features.get("image"), features.get("label")) != ("Image", "ClassLabel"):
+        raise ZooError(
+            f"tfds dataset {name!r} is not an image-classification dataset (an `image` and a `label` feature). "
+            f"Received: features={features}"
+        )
     image_shape = builder.info.features["image"].shape
     if image_size:
         image_shape = (*image_size, image_shape[-1])

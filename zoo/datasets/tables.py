@@ -18,6 +18,8 @@ from zoo.errors import ZooError
 REGRESSION, CLASSIFICATION = TASKS = ("tabular_regression", "tabular_classification")
 # A target with at most this many distinct integer values is taken as class labels.
 MAX_CLASSES = 20
+# --task=tabular_classification on more distinct values than that needs this many rows per value on average.
+MIN_EXAMPLES_PER_CLASS = 5
 MISSING_CATEGORY = "<missing>"
 SPLIT_NAMES = ("train", "validation", "test")
 EMBEDDED_TABLES = {
@@ -58,6 +60,17 @@ def _number_name(value):
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+def _check_not_continuous(target, distinct):
+    """Refuses classes from a target that looks continuous: over `MAX_CLASSES` distinct values that are not
+    all integers, or fewer than `MIN_EXAMPLES_PER_CLASS` rows per value on average."""
+    integers = np.all(distinct == np.round(distinct))
+    if len(distinct) > MAX_CLASSES and (not integers or len(target.values) < MIN_EXAMPLES_PER_CLASS * len(distinct)):
+        raise ZooError(
+            f"Target column {target.name!r} looks continuous ({len(distinct)} distinct values in "
+            f"{len(target.values)} rows): use --task=tabular_regression, or bin it into classes first."
+        )
+
+
 def _labels(target, task):
     """Returns `(task, labels, class_names)`: the task inferred unless given."""
     if task not in (None, *TASKS):
@@ -77,6 +90,7 @@ def _labels(target, task):
         few_integers = len(distinct) <= MAX_CLASSES and np.all(distinct == np.round(distinct))
         if task == REGRESSION or (task is None and not few_integers):
             return REGRESSION, target.values.astype(np.float32), []
+        _check_not_continuous(target, distinct)
         class_names = [_number_name(value) for value in distinct]
         labels = np.searchsorted(distinct, target.values).astype(np.int64)
     if len(class_names) < 2:

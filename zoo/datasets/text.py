@@ -31,7 +31,7 @@ def _mr(seed, **unused):
 
 
 def _lines(path, seed, **unused):
-    """One UTF-8 file per class, one example per line; the class is the file name.
+    """One UTF-8 file per class, one example per line; the class is the file name without its extension.
 
     Blank lines, hidden files and README files are skipped.
     """
@@ -63,8 +63,12 @@ def _lines(path, seed, **unused):
             raise ZooError(f"{str(file)!r} holds no text: put one example per line in it.")
         texts += lines
         labels += [label] * len(lines)
+    names = [f.stem if f.suffix else f.name for f in files]  # pos.txt -> pos
+    twins = sorted({f.name for f in files if names.count(f.stem if f.suffix else f.name) > 1})
+    if twins:
+        raise ZooError(f"Files {twins} in {str(root)!r} name the same class: keep one file per class name.")
     splits = split_arrays(np.array(texts, dtype=object), np.array(labels), seed)
-    return splits, [f.name for f in files]
+    return splits, names
 
 
 def _folder(path, seed, **unused):

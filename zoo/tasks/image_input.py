@@ -7,6 +7,8 @@ grayscale model is exported with an RGB input and the conversion to gray inside 
 and `export.Predictor` keep taking what they take (1 channel; Predictor also takes RGB).
 """
 
+import pathlib
+
 import keras
 import numpy as np
 
@@ -18,7 +20,6 @@ from zoo.tasks.base import Dataset, InputSide
 from zoo.tasks.classification import calibration_inputs
 
 GRAY_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R BT.601 luma; they sum to 1, so gray RGB stays itself
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
 
 
 def describe_array(values):
@@ -52,12 +53,16 @@ def load_image(path, input_shape):
     decoded and resized as the folder datasets are in training; `ZooError` if it is no image."""
     import tensorflow as tf
 
+    kinds = "PNG, JPEG, BMP or GIF"
+    if pathlib.Path(path).is_dir():
+        raise ZooError(f"{str(path)!r} is a folder, not an image: pass image files ({kinds}), e.g. {path}/*.png.")
+    if not pathlib.Path(path).is_file():
+        raise ZooError(f"{str(path)!r} does not exist: pass image files ({kinds}).")
     height, width, channels = input_shape
     try:
         image = tf.io.decode_image(tf.io.read_file(str(path)), channels=channels, expand_animations=False)
-    except (tf.errors.NotFoundError, tf.errors.InvalidArgumentError, tf.errors.FailedPreconditionError) as error:
-        reason = error.message.splitlines()[0] if error.message else type(error).__name__
-        raise ZooError(f"Cannot read image {str(path)!r} ({reason}): pass PNG, JPEG, BMP or GIF files.") from None
+    except tf.errors.OpError:
+        raise ZooError(f"{str(path)!r} is not an image that can be decoded: pass image files ({kinds}).") from None
     image = tf.cast(image, tf.float32)
     if image.shape[:2] != (height, width):
         image = tf.image.resize(image, (height, width))

@@ -37,6 +37,7 @@ def _ordered(features, names):
 class Tabular(Task):
     name = "tabular"
     app = "tabular"
+    model_tasks = (REGRESSION, CLASSIFICATION)  # what its models register under (the app lists them)
     default_model = "linear_regression"
     default_dataset = "diabetes"
     catalog = tuple(Dataset(name, description) for name, description in EMBEDDED_TABLES.items()) + (

@@ -24,8 +24,8 @@ class TextInput(InputSide):
         ),
         Dataset(
             "lines:DIR",
-            "one UTF-8 file per class (the class is the file name), one example per line, split 80/10/10 "
-            "with the run's seed",
+            "one UTF-8 file per class (the class is the file name without its extension), one example per line, "
+            "split 80/10/10 with the run's seed",
         ),
         Dataset(
             "folder:DIR",
