@@ -64,7 +64,7 @@ class TextClassification(Classification):
         self.check_classes(splits, model)
         texts, labels = export_arrays(splits)
         inputs = np.array([text.decode("utf-8") for text in texts], dtype=object)
-        calibration = text.keras_token_ids(model, self.calibration_inputs(splits.train))
+        calibration = text.token_model_examples(model, self.calibration_inputs(splits.train))
         metadata = dict(
             task=self.name,
             labels=splits.class_names,
@@ -72,7 +72,7 @@ class TextClassification(Classification):
             "(rules and vocabulary); the SavedModel takes raw strings",
             tokenizer=text.tokenizer_of(model).config(),
         )
-        return ExportData(text.token_id_model(model), inputs, labels, list(calibration), metadata)
+        return ExportData(text.token_id_model(model), inputs, labels, calibration, metadata)
 
     def predictor_inputs(self, predictor, texts):
         batch = [texts] if isinstance(texts, str) else texts
@@ -82,7 +82,7 @@ class TextClassification(Classification):
                 f"{predictor.path.name} classifies text: pass a str or a list of str (decode bytes "
                 f"first, e.g. data.decode('utf-8')). Received: {describe_array(texts)}"
             )
-        return predictor.tokenizer(batch)
+        return predictor.tokenizer.inputs(batch)
 
     def card_limitations(self, config, metrics):
         run = config["run"]
