@@ -91,13 +91,16 @@ def to_saved_model(model, path, batch_size=None, output_name="logits"):
 def _calibration_batches(representative_data):
     def batches():
         for example in representative_data:
+            if isinstance(example, dict):  # by the signature's input names: safe in any input order
+                yield {name: np.asarray(part)[None] for name, part in example.items()}
+                continue
             parts = example if isinstance(example, (tuple, list)) else [example]
             yield [np.asarray(part)[None] for part in parts]
 
     return batches
 
 
-def _converter(saved_model, flavour, representative_data):
+def _converter(saved_model, flavour, representative_data, int8_output="int8"):
     converter = tf.lite.TFLiteConverter.from_saved_model(str(saved_model))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     if flavour != "float32":
@@ -112,13 +115,13 @@ def _converter(saved_model, flavour, representative_data):
         # either end, which is measurably faster for small models than uint8.
         # Integer inputs (token ids) stay as they are.
         converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
+        converter.inference_output_type = tf.as_dtype(int8_output)  # float32 where MediaPipe needs it (text)
     return converter
 
 
-def _convert(saved_model, flavour, representative_data, name):
+def _convert(saved_model, flavour, representative_data, name, int8_output="int8"):
     try:
-        return _converter(saved_model, flavour, representative_data).convert()
+        return _converter(saved_model, flavour, representative_data, int8_output).convert()
     except ConverterError as error:
         needs = sorted({e.operator.name for e in error.errors if e.operator.name})
         if not needs:
@@ -143,10 +146,11 @@ def to_tflite(model, path, flavour="float32", representative_data=None, metadata
             weights and activations, int8 inputs for float inputs, int8 logits).
         representative_data: for `"int8"`: a list of a few hundred raw
             training inputs, one example each without batch dimension (a tuple
-            per example for several inputs). They go through the model's own
-            preprocessing, exactly as in training.
+            per example for several inputs, in the file's input order, or a dict by
+            input name). They go through the model's own preprocessing, exactly as in training.
         metadata: dict merged into the sidecar (labels, model, dataset, ...); its labels,
-            input range and descriptions also go into the file's standard TFLite metadata.
+            input range and descriptions also go into the file's standard TFLite metadata;
+            `int8_output="float32"` gives the int8 file float32 outputs (MediaPipe's text tasks need them).
 
     Returns:
         The sidecar dict: inputs/outputs with shape, dtype and quantization
@@ -167,7 +171,8 @@ def to_tflite(model, path, flavour="float32", representative_data=None, metadata
         saved_model = model
         if isinstance(model, keras.Model):
             saved_model = to_saved_model(model, pathlib.Path(tmp) / "saved_model", batch_size=1)
-        tflite_model = _convert(saved_model, flavour, representative_data, path.name)
+        int8_output = (metadata or {}).get("int8_output", "int8")
+        tflite_model = _convert(saved_model, flavour, representative_data, path.name, int8_output)
     description = {
         "file": path.name,
         "flavour": flavour,

@@ -71,6 +71,7 @@ class TextClassification(Classification):
             input_description="int32 token ids (1, sequence_length) of one text, from `tokenizer` "
             "(rules and vocabulary); the SavedModel takes raw strings",
             tokenizer=text.tokenizer_of(model).config(),
+            int8_output="float32",  # MediaPipe's TextClassifier takes float32 (or uint8) scores, not int8
         )
         return ExportData(text.token_id_model(model), inputs, labels, calibration, metadata)
 

@@ -256,13 +256,14 @@ def tokenizer_from_config(config):
 
 def token_model_examples(model, texts):
     """The inputs of `token_id_model(model)` for each of `texts`, as the Keras model makes them: one
-    array per text, or a tuple per text for several inputs (`bert`'s ids, padding mask and segment ids)."""
+    array per text, or a dict by input name per text for several inputs (`bert`'s ids, padding mask and
+    segment ids)."""
     preprocessor = _preprocessor(model)
     if preprocessor is None or len(vectorization.token_id_model(model).inputs) == 1:
         return list(keras_token_ids(model, texts))
     packed = preprocessor(tf.constant(texts))
     parts = [np.asarray(packed[name], np.int32) for name in TOKEN_INPUTS]
-    return list(zip(*parts))
+    return [dict(zip(TOKEN_INPUTS, example)) for example in zip(*parts)]
 
 
 def keras_token_ids(model, texts):
