@@ -102,7 +102,7 @@ def test_text_run_exports_four_builtin_flavours_on_token_ids(textcnn_run):
         assert description["tokenizer"] == tokenizer.config()
         (tensor,) = description["inputs"]  # int8 too: ids stay int32
         assert tensor == dict(name="token_ids", shape=[1, 16], dtype="int32", quantization=None)
-        assert description["outputs"][0]["dtype"] == ("int8" if flavour == "int8" else "float32")
+        assert description["outputs"][0]["dtype"] == "float32"  # int8 too: MediaPipe's TextClassifier needs it
 
 
 def test_python_tokenizer_from_the_sidecar_gives_the_keras_ids(textcnn_run, reviews):
@@ -191,7 +191,8 @@ def test_bert_exports_with_its_wordpiece_tokenizer_in_the_sidecar(bert_run, revi
     assert config["vocabulary"] == vocabulary and config["lowercase"] is True
     special = [vocabulary[config[name]] for name in ("cls_id", "sep_id", "pad_id")]
     assert special == ["[CLS]", "[SEP]", "[PAD]"] and config["sequence_length"] == 16
-    assert description["inputs"][0]["dtype"] == "int32"
+    assert [tensor["dtype"] for tensor in description["inputs"]] == ["int32"] * 3
+    assert config["model_inputs"] == ["token_ids", "padding_mask", "segment_ids"]
 
     texts = texts_of(reviews)
     # In a graph (as in training) keras-hub tokenizes with tf-text ops, eagerly in Python.

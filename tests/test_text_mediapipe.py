@@ -70,6 +70,7 @@ def mediapipe_scores(path, texts, classes):
 
 def test_word_ids_agree_in_keras_python_and_mediapipe(tmp_path):
     vocabulary = build_vocabulary(TRAIN + ["don't it's 123 x_y _ 3rd"])
+    assert {"don", "t", "it", "s", "123", "x_y", "_", "3rd"} <= set(vocabulary)
     texts = TRICKY + TRAIN[:5]
     text = keras.Input(shape=(), dtype="string")
     keras_ids = keras.Model(text, words.WordVectorizer(vocabulary, LENGTH)(text))(tf.constant(texts))

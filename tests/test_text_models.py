@@ -109,8 +109,8 @@ def test_python_tokenizer_gives_the_ids_of_the_keras_layer(name):
 
 def test_tokenizer_rules():
     tokenizer = Tokenizer.from_model(build("bag_of_embeddings"))
-    # Split at runs of anything but ASCII letters, digits, "_" and "'"; no lower-casing here.
-    assert tokenizer.tokens("GREAT!!it's Été\u00a0x 3_d") == ["GREAT", "it's", "t", "x", "3_d"]
+    # Split at runs of anything but ASCII letters, digits and "_"; no lower-casing here.
+    assert tokenizer.tokens("GREAT!!it's Été\u00a0x 3_d") == ["GREAT", "it", "s", "t", "x", "3_d"]
     ids = tokenizer(["great unseenword", "", "great " * 50, "Great GREAT gReat", "A great, GREAT movie!"])
     assert ids.dtype == np.int32 and ids.shape == (5, SEQUENCE_LENGTH)
     great = tokenizer.vocabulary.index("great") + 2  # 0: padding, 1: unknown
@@ -124,7 +124,7 @@ def test_tokenizer_refuses_what_it_cannot_reproduce():
     with pytest.raises(zoo.ZooError, match="must be lower-case runs of ASCII"):
         Tokenizer(["great", "Bad"], 8)
     with pytest.raises(zoo.ZooError, match="must be lower-case runs of ASCII"):
-        Tokenizer(["great", "!"], 8)
+        Tokenizer(["great", "it's"], 8)
     config = Tokenizer(["great"], 8).config()
     with pytest.raises(zoo.ZooError, match="Unsupported word rules"):
         Tokenizer.from_config({**config, "pattern": "\\s+"})
