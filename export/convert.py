@@ -91,6 +91,9 @@ def to_saved_model(model, path, batch_size=None, output_name="logits"):
 def _calibration_batches(representative_data):
     def batches():
         for example in representative_data:
+            if isinstance(example, dict):  # by the signature's input names: safe in any input order
+                yield {name: np.asarray(part)[None] for name, part in example.items()}
+                continue
             parts = example if isinstance(example, (tuple, list)) else [example]
             yield [np.asarray(part)[None] for part in parts]
 
@@ -156,8 +159,8 @@ def to_tflite(model, path, flavour="float32", representative_data=None, metadata
             `tensor_types` gives).
         representative_data: for `"int8"`: a list of a few hundred raw
             training inputs, one example each without batch dimension (a tuple
-            per example for several inputs). They go through the model's own
-            preprocessing, exactly as in training.
+            per example for several inputs, in the file's input order, or a dict by
+            input name). They go through the model's own preprocessing, exactly as in training.
         metadata: dict merged into the sidecar (task, labels, model, dataset, ...); the task's
             input side and head describe the file's tensors in its standard TFLite metadata from it.
         tensor_types: for `"int8"`: `(input, output)` types of a float input and output, each

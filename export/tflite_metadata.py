@@ -5,9 +5,8 @@ MediaPipe read a model's labels and input normalization from TFLite Support's
 metadata (`metadata_schema.fbs`, Apache-2.0): a `ModelMetadata` flatbuffer in
 the model buffer that the model's "TFLITE_METADATA" metadata entry names, and
 the associated files (e.g. `labels.txt`) in an uncompressed zip archive after
-the model, as `tflite_support.metadata.MetadataPopulator` writes them. Since
-`tflite-support` pins protobuf 3.20, which TensorFlow 2.21 cannot use, the few
-tables needed are written and read here with `flatbuffers` directly.
+the model, as `tflite_support.metadata.MetadataPopulator` writes them; here with
+`flatbuffers` directly (`tflite-support` pins protobuf 3.20, which TensorFlow 2.21 cannot use).
 """
 
 import dataclasses
@@ -35,6 +34,8 @@ union ContentProperties { FeatureProperties, ImageProperties, BoundingBoxPropert
 union ProcessUnitOptions { NormalizationOptions, ScoreCalibrationOptions, ScoreThresholdingOptions,
   BertTokenizerOptions, SentencePieceTokenizerOptions, RegexTokenizerOptions }
 table AssociatedFile { name:string; description:string; type:AssociatedFileType; }
+table BertTokenizerOptions { vocab_file:[AssociatedFile]; }
+table RegexTokenizerOptions { delim_regex_pattern:string; vocab_file:[AssociatedFile]; }
 table FeatureProperties { }
 table ImageProperties { color_space:ColorSpaceType; }
 table Content { content_properties:ContentProperties; }
@@ -44,17 +45,15 @@ table Stats { max:[float]; min:[float]; }
 table TensorMetadata { name:string; description:string; dimension_names:[string]; content:Content;
   process_units:[ProcessUnit]; stats:Stats; associated_files:[AssociatedFile]; }
 table SubGraphMetadata { name:string; description:string; input_tensor_metadata:[TensorMetadata];
-  output_tensor_metadata:[TensorMetadata]; }
+  output_tensor_metadata:[TensorMetadata]; associated_files:[AssociatedFile]; input_process_units:[ProcessUnit]; }
 table ModelMetadata { name:string; description:string; version:string; subgraph_metadata:[SubGraphMetadata];
   author:string; license:string; associated_files:[AssociatedFile]; min_parser_version:string; }
 """
 
 
 def parse_schema(text):
-    """Returns `{"enum" | "union" | "table": {name: members}}` of a FlatBuffers schema without comments.
-
-    The members of an enum or union are names, those of a table `(field, type)` pairs, in order.
-    """
+    """Returns `{"enum" | "union" | "table": {name: members}}` of a FlatBuffers schema without comments:
+    an enum's or union's members are names, a table's `(field, type)` pairs, in order."""
     blocks = {"enum": {}, "union": {}, "table": {}}
     for keyword, name, body in re.findall(r"\b(enum|union|table) (\w+)[^{]*\{([^}]*)\}", text):
         pattern = r"(\w+):([\w\[\]]+)[^;]*;" if keyword == "table" else r"[A-Za-z_]\w*"
@@ -66,8 +65,9 @@ _ENUMS, _UNIONS, _TABLES = parse_schema(SCHEMA).values()
 FILE_TYPES = tuple(_ENUMS["AssociatedFileType"])
 COLOR_SPACES = tuple(_ENUMS["ColorSpaceType"])
 _CONTENTS = {"FeatureProperties": "feature", "ImageProperties": "image"}
-# The schema versions that added the file types newer than 1.0.0.
-_FILE_TYPE_VERSIONS = {"VOCABULARY": (1, 0, 1), "SCANN_INDEX_FILE": (1, 4, 0)}
+# The schema versions that added the file types and process units newer than 1.0.0.
+_VERSIONS = {"VOCABULARY": (1, 0, 1), "SCANN_INDEX_FILE": (1, 4, 0), "BertTokenizerOptions": (1, 1, 0)}
+_VERSIONS.update(SentencePieceTokenizerOptions=(1, 1, 0), RegexTokenizerOptions=(1, 2, 1))
 
 
 @dataclasses.dataclass
@@ -89,11 +89,11 @@ class TensorMetadata:
         content: "image" or "feature" (any other data); read from other writers, the schema's
             name of any other kind, or None if absent.
         color_space: For images, "RGB" or "GRAYSCALE".
-        mean: Normalization `(x - mean) / std` to apply to inputs, per channel.
-        std: Goes with `mean`.
-        min: Smallest value per channel (schema `Stats`), e.g. [0.0] for pixels.
-        max: Largest value per channel, e.g. [255.0] for pixels.
+        mean, std: Normalization `(x - mean) / std` to apply to inputs, per channel.
+        min, max: Smallest and largest value per channel (schema `Stats`), e.g. [0.0] and [255.0] for pixels.
         associated_files: The files that go with the tensor, e.g. its labels.
+        process_units: Other process units than normalization, as `(options table, {field: value})`,
+            e.g. `("RegexTokenizerOptions", {"delim_regex_pattern": ..., "vocab_file": [file fields]})`.
     """
 
     name: str
@@ -105,6 +105,7 @@ class TensorMetadata:
     min: list[float] | None = None
     max: list[float] | None = None
     associated_files: list[AssociatedFile] = dataclasses.field(default_factory=list)
+    process_units: list[tuple] = dataclasses.field(default_factory=list)
 
 
 def _offset_vector(builder, offsets):
@@ -201,7 +202,8 @@ def _tensor_fields(tensor):
         "name": tensor.name,
         "description": tensor.description,
         "content": {"content_properties": properties},
-        "process_units": [{"options": ("NormalizationOptions", normalization)}] if tensor.mean else [],
+        "process_units": [{"options": ("NormalizationOptions", normalization)}] * bool(tensor.mean)
+        + [{"options": unit} for unit in tensor.process_units],
         "stats": {"max": tensor.max, "min": tensor.min} if tensor.min or tensor.max else None,
         "associated_files": [
             {"name": file.name, "description": file.description, "type": FILE_TYPES.index(file.type)}
@@ -214,11 +216,8 @@ def _tensor_from_fields(fields):
     """Returns the `TensorMetadata` of a `TensorMetadata` table read by `_read_table`."""
     member, properties = fields.get("content", {}).get("content_properties", (None, {}))
     color_space = properties.get("color_space") if member == "ImageProperties" else None
-    normalization = {}
-    for unit in fields.get("process_units", []):
-        kind, values = unit.get("options", (None, {}))
-        if kind == "NormalizationOptions":
-            normalization = values
+    units = [unit.get("options", (None, {})) for unit in fields.get("process_units", [])]
+    normalization = next((values for kind, values in units if kind == "NormalizationOptions"), {})
     stats = fields.get("stats", {})
     return TensorMetadata(
         name=fields.get("name", ""),
@@ -233,6 +232,7 @@ def _tensor_from_fields(fields):
             AssociatedFile(file.get("name", ""), FILE_TYPES[file.get("type", 0)], file.get("description", ""))
             for file in fields.get("associated_files", [])
         ],
+        process_units=[unit for unit in units if unit[0] != "NormalizationOptions"],
     )
 
 
@@ -249,7 +249,7 @@ def _check_tensor(tensor):
             raise ValueError(f"file {file.name!r}: type must be one of {FILE_TYPES}, not {file.type!r}")
 
 
-def _check_counts(model, input_tensors, output_tensors, associated_files):
+def _check_counts(model, input_tensors, output_tensors, associated_files, units):
     """Raises `ValueError` unless the metadata describes every tensor and file, as the schema requires."""
     subgraph = model.subgraphs[0]
     for kind, tensors, model_tensors in (
@@ -259,15 +259,18 @@ def _check_counts(model, input_tensors, output_tensors, associated_files):
         if len(tensors) != len(model_tensors):
             raise ValueError(f"{len(tensors)} {kind} tensors described, the model has {len(model_tensors)}")
     named = {file.name for tensor in (*input_tensors, *output_tensors) for file in tensor.associated_files}
+    units = [*units, *(unit for tensor in input_tensors for unit in tensor.process_units)]
+    named |= {file["name"] for _, fields in units for file in fields.get("vocab_file", [])}
     if named != set(associated_files):
         raise ValueError(f"the tensors name files {sorted(named)}, given {sorted(associated_files)}")
 
 
-def _min_parser_version(tensors):
+def _min_parser_version(tensors, subgraph_units):
     """The oldest metadata parser that understands every field written, as the schema defines it."""
-    files = [file for tensor in tensors for file in tensor.associated_files]
-    version = max([(1, 0, 0), *(_FILE_TYPE_VERSIONS.get(file.type, (1, 0, 0)) for file in files)])
-    return ".".join(map(str, version))
+    kinds = [file.type for tensor in tensors for file in tensor.associated_files]
+    kinds += [unit[0] for unit in (*subgraph_units, *(unit for tensor in tensors for unit in tensor.process_units))]
+    versions = [_VERSIONS.get(kind, (1, 0, 0)) for kind in kinds] + [(1, 1, 0)] * bool(subgraph_units)
+    return ".".join(map(str, max([(1, 0, 0), *versions])))
 
 
 def _metadata_buffer(fields):
@@ -303,20 +306,20 @@ def add_metadata(
     input_tensors,
     output_tensors,
     associated_files=None,
+    input_process_units=(),
 ):
     """Returns `tflite_bytes` with standard TFLite metadata and its associated files packed in.
 
     Args:
         tflite_bytes: A TFLite flatbuffer; files appended to it are dropped.
-        name: The model's name.
-        description: What the model does.
-        version: The model's version.
-        author: Who made the model.
-        license: The model's licence.
+        name, description, version, author, license: The model's name, what it does, its version,
+            who made it and its licence.
         input_tensors: A `TensorMetadata` per input, in the order of the model's inputs.
         output_tensors: A `TensorMetadata` per output, in the order of the model's outputs.
         associated_files: `{name: bytes}` of the files that the tensors name, e.g. `labels.txt`
             (one label a line) for an output's `AssociatedFile("labels.txt")`.
+        input_process_units: The subgraph's own input process units, as `(options table, {field: value})`
+            (a BERT tokenizer, which makes the model's 3 inputs).
 
     Raises:
         ValueError: The metadata doesn't match the model or names files not given.
@@ -325,10 +328,11 @@ def add_metadata(
     model = flatbuffer_utils.read_model_from_bytearray(tflite_bytes)
     for tensor in (*input_tensors, *output_tensors):
         _check_tensor(tensor)
-    _check_counts(model, input_tensors, output_tensors, associated_files)
+    _check_counts(model, input_tensors, output_tensors, associated_files, input_process_units)
     subgraph = {
         "input_tensor_metadata": [_tensor_fields(tensor) for tensor in input_tensors],
         "output_tensor_metadata": [_tensor_fields(tensor) for tensor in output_tensors],
+        "input_process_units": [{"options": unit} for unit in input_process_units],
     }
     fields = {
         "name": name,
@@ -337,7 +341,7 @@ def add_metadata(
         "subgraph_metadata": [subgraph],
         "author": author,
         "license": license,
-        "min_parser_version": _min_parser_version([*input_tensors, *output_tensors]),
+        "min_parser_version": _min_parser_version([*input_tensors, *output_tensors], input_process_units),
     }
     _set_metadata(model, _metadata_buffer(fields))
     output = io.BytesIO(bytes(flatbuffer_utils.convert_object_to_bytearray(model)))
@@ -363,10 +367,9 @@ def _metadata_bytes(tflite_bytes):
 def read_metadata(tflite_bytes):
     """Returns the standard metadata of a TFLite flatbuffer, or {} if it has none.
 
-    Only the fields that `add_metadata` writes are read: the strings of
-    `add_metadata`'s arguments, `min_parser_version`, and `inputs` and
-    `outputs`, lists of `TensorMetadata` of the first subgraph. Floats come
-    back as float32 values.
+    Only the fields that `add_metadata` writes are read: the strings of its arguments, `min_parser_version`,
+    `inputs` and `outputs` (lists of `TensorMetadata` of the first subgraph) and its `input_process_units`
+    (`(options table, {field: value})`). Floats come back as float32 values.
 
     Raises:
         ValueError: The metadata buffer is not a `ModelMetadata` flatbuffer.
@@ -384,6 +387,7 @@ def read_metadata(tflite_bytes):
         min_parser_version=fields.get("min_parser_version", ""),
         inputs=[_tensor_from_fields(tensor) for tensor in subgraph.get("input_tensor_metadata", [])],
         outputs=[_tensor_from_fields(tensor) for tensor in subgraph.get("output_tensor_metadata", [])],
+        input_process_units=[unit.get("options") for unit in subgraph.get("input_process_units", [])],
     )
 
 

@@ -191,7 +191,8 @@ def test_bert_exports_with_its_wordpiece_tokenizer_in_the_sidecar(bert_run, revi
     assert config["vocabulary"] == vocabulary and config["lowercase"] is True
     special = [vocabulary[config[name]] for name in ("cls_id", "sep_id", "pad_id")]
     assert special == ["[CLS]", "[SEP]", "[PAD]"] and config["sequence_length"] == 16
-    assert description["inputs"][0]["dtype"] == "int32"
+    assert [tensor["dtype"] for tensor in description["inputs"]] == ["int32"] * 3
+    assert config["model_inputs"] == ["token_ids", "padding_mask", "segment_ids"]
 
     texts = texts_of(reviews)
     # In a graph (as in training) keras-hub tokenizes with tf-text ops, eagerly in Python.

@@ -1,5 +1,6 @@
 """nbsvm (Wang & Manning 2012): log-count ratios by hand, learning a task only bigrams
-solve, the Python tokenizer's uni+bigram ids, builtin TFLite, and safe-mode loading."""
+solve, the Python tokenizer's word ids and the model's exact bigram features, builtin
+TFLite, and safe-mode loading."""
 
 import json
 import math
@@ -21,7 +22,7 @@ from zoo.text import (
     tokenizer_of,
 )
 
-SEQUENCE_LENGTH = 11  # 6 words and their 5 bigrams
+SEQUENCE_LENGTH = 6  # words; the model adds their 5 bigrams
 FILLER = ["the", "film", "was", "a", "plot", "cast", "it", "so", "and", "of"]
 # Classes 0 and 1 hold the same two words in another order: only bigrams tell them apart.
 CUES = ["bad good", "good bad", "good good"]
@@ -91,24 +92,32 @@ def trained():
     return model, texts
 
 
+def feature_names(inputs):
+    """Each feature's name: padding "", "[UNK]", the words, "[UNK BIGRAM]", then the bigrams "a b"."""
+    words = ["", "[UNK]", *inputs["vocabulary"]]
+    bigram_names = [f"{words[key // len(words)]} {words[key % len(words)]}" for key in inputs["bigrams"]]
+    return [*words, "[UNK BIGRAM]", *bigram_names]
+
+
 def ratios_by_token(inputs):
-    vocabulary = ["", "[UNK]", *inputs["vocabulary"]]
-    return dict(zip(vocabulary, inputs["log_count_ratios"], strict=True))
+    return dict(zip(feature_names(inputs), inputs["log_count_ratios"], strict=True))
 
 
 def test_log_count_ratios_match_a_hand_computation():
-    # Presence, not counts: "good good" adds 1 to "good". Features: [UNK] and 6 n-grams.
+    # Presence, not counts: "good good" adds 1 to "good". Features: [UNK], 3 words, [UNK BIGRAM], 3 bigrams.
     texts = ["good film", "good good", "bad film"]
     inputs = fit_nbsvm_inputs(dataset(texts, [1, 1, 0]), 2, max_tokens=100, sequence_length=5)
-    assert sorted(inputs["vocabulary"]) == ["bad", "bad film", "film", "good", "good film", "good good"]
+    assert sorted(inputs["vocabulary"]) == ["bad", "film", "good"]
+    assert sorted(feature_names(inputs)[6:]) == ["bad film", "good film", "good good"]
     ratios = ratios_by_token(inputs)
-    # |p|_1 = 7 features + 5 occurrences in class 1, |q|_1 = 7 + 3 in class 0.
+    # |p|_1 = 8 features + 5 occurrences in class 1, |q|_1 = 8 + 3 in class 0.
     expected = {
-        "good": math.log((3 / 12) / (1 / 10)),
-        "film": math.log((2 / 12) / (2 / 10)),
-        "bad": math.log((1 / 12) / (2 / 10)),
-        "good good": math.log((2 / 12) / (1 / 10)),
-        "[UNK]": math.log((1 / 12) / (1 / 10)),
+        "good": math.log((3 / 13) / (1 / 11)),
+        "film": math.log((2 / 13) / (2 / 11)),
+        "bad": math.log((1 / 13) / (2 / 11)),
+        "good good": math.log((2 / 13) / (1 / 11)),
+        "[UNK]": math.log((1 / 13) / (1 / 11)),
+        "[UNK BIGRAM]": math.log((1 / 13) / (1 / 11)),
         "": 0.0,  # padding is no feature
     }
     for token, ratio in expected.items():
@@ -120,10 +129,10 @@ def test_log_count_ratios_are_one_versus_rest_for_several_classes():
     texts = ["bad film", "good film", "good good", "fine"]
     inputs = fit_nbsvm_inputs(dataset(texts, [0, 1, 1, 2]), 3, max_tokens=100, sequence_length=5)
     ratios = ratios_by_token(inputs)
-    # 8 features; class 0 holds 3 occurrences and the rest 6; class 1 holds 5, the rest 4.
-    np.testing.assert_allclose(ratios["bad"][0], math.log((2 / 11) / (1 / 14)), rtol=1e-6)
-    np.testing.assert_allclose(ratios["film"][0], math.log((2 / 11) / (2 / 14)), rtol=1e-6)
-    np.testing.assert_allclose(ratios["good"][1], math.log((3 / 13) / (1 / 12)), rtol=1e-6)
+    # 9 features; class 0 holds 3 occurrences and the rest 6; class 1 holds 5, the rest 4.
+    np.testing.assert_allclose(ratios["bad"][0], math.log((2 / 12) / (1 / 15)), rtol=1e-6)
+    np.testing.assert_allclose(ratios["film"][0], math.log((2 / 12) / (2 / 15)), rtol=1e-6)
+    np.testing.assert_allclose(ratios["good"][1], math.log((3 / 14) / (1 / 13)), rtol=1e-6)
     with pytest.raises(zoo.ZooError, match=r"Labels must be in \[0, 2\)"):
         fit_nbsvm_inputs(dataset(texts, [0, 1, 1, 2]), 2, max_tokens=100, sequence_length=5)
 
@@ -136,26 +145,31 @@ def test_learns_a_task_that_only_bigrams_solve(trained):
     assert model.get_layer("token_classifier").get_layer("log_count_ratios").trainable is False
 
 
-def test_python_tokenizer_gives_the_keras_unigram_and_bigram_ids(trained):
+def test_python_tokenizer_gives_the_keras_word_ids_and_the_model_exact_bigram_features(trained):
     model, texts = trained
     tokenizer = tokenizer_of(model)
-    assert tokenizer.ngrams == 2 and tokenizer.sequence_length == SEQUENCE_LENGTH
-    ids = tokenizer(["good bad", "Good, BAD!"])
-    vocabulary = tokenizer.vocabulary
-    assert list(ids[0]) == [vocabulary.index(t) for t in ("good", "bad", "good bad")] + [0] * 8
-    good, bad = vocabulary.index("good"), vocabulary.index("bad")
-    # "," and "!" and the bigrams "good ,", ", bad" and "bad !" are out of vocabulary (1).
-    assert list(ids[1]) == [good, 1, bad, 1, 1, 1, 1] + [0] * 4
+    assert tokenizer.sequence_length == SEQUENCE_LENGTH
+    good, bad = (tokenizer.vocabulary.index(word) + 2 for word in ("good", "bad"))
+    ids = tokenizer(["good bad", "Good, BAD!", "bad bad"])
+    np.testing.assert_array_equal(ids, [[good, bad, 0, 0, 0, 0]] * 2 + [[bad, bad, 0, 0, 0, 0]])
     every_text = TRICKY_TEXTS + texts[:20]
     keras_ids = keras_token_ids(model, every_text)
     np.testing.assert_array_equal(tokenizer(every_text), keras_ids)
-    # All 11 ids of the long text: 11 unigrams, no bigram.
-    assert [vocabulary[i] for i in keras_ids[len(TRICKY_TEXTS) - 1]] == ["good", "bad"] * 5 + ["good"]
     again = tokenizer_from_config(json.loads(json.dumps(tokenizer.config())))
-    assert again.config()["ngrams"] == 2
     np.testing.assert_array_equal(again(every_text), keras_ids)
-    with pytest.raises(zoo.ZooError, match="ngrams must be a positive int"):
-        tokenizer_from_config({**tokenizer.config(), "ngrams": 0})
+    # The model's features: the words, then each pair's bigram: known ones their own, others "unknown bigram".
+    layer = token_id_model(model).get_layer("bigrams")
+    names = feature_names(dict(vocabulary=tokenizer.vocabulary, bigrams=[]))
+    features = np.asarray(layer(ids))
+    unknown_bigram = len(tokenizer.vocabulary) + 2
+    assert features.shape == (3, 2 * SEQUENCE_LENGTH - 1) and (features[:, :6] == ids).all()
+    assert features[0, 6] == features[1, 6] > unknown_bigram and features[2, 6] == unknown_bigram  # "bad bad" unseen
+    assert not features[:, 7:].any() and names[good] == "good"  # pairs with padding are no feature
+    # Every bigram the table holds gets its own feature: the table is exact.
+    words = len(tokenizer.vocabulary) + 2
+    pairs = np.array([[key // words, key % words] for key in range(words * words)], np.int32)
+    found = np.asarray(layer(pairs))[:, 2]
+    assert sorted(found[found > unknown_bigram]) == list(range(unknown_bigram + 1, layer.features))
 
 
 def test_token_id_model_converts_to_builtin_tflite_float32_and_int8(trained, tmp_path):
@@ -192,7 +206,7 @@ def test_saves_and_loads_in_safe_mode(trained, tmp_path):
 def test_without_ratios_it_is_logistic_regression_and_refuses_other_shapes():
     model = zoo.create_model("nbsvm", 2, vocabulary=["good", "bad"], sequence_length=5)
     ratios = token_id_model(model).get_layer("log_count_ratios").get_weights()[0]
-    np.testing.assert_array_equal(ratios, np.ones((4, 2)))
+    np.testing.assert_array_equal(ratios, np.ones((5, 2)))  # padding, [UNK], 2 words, [UNK BIGRAM]
     assert zoo.model_info("nbsvm")["input_shape"] == ()
     with pytest.raises(zoo.ZooError, match="log_count_ratios must have shape"):
         zoo.create_model("nbsvm", 2, vocabulary=["good", "bad"], log_count_ratios=np.zeros((4, 3)))

@@ -34,7 +34,8 @@ def features_and_logits(model, texts):
     weights = np.asarray(mask, np.float32)[..., None]
     mean = (np.asarray(outputs["sequence_output"]) * weights).sum(1) / weights.sum(1)
     kernel, bias = classifier.get_layer("logits").get_weights()
-    return np.asarray(classifier(ids, training=False)), mean @ kernel + bias
+    inputs = [ids, keras.ops.cast(mask, "int32"), keras.ops.zeros_like(ids)]  # ids, padding mask, segment ids
+    return np.asarray(classifier(inputs, training=False)), mean @ kernel + bias
 
 
 def test_mean_pooling_averages_the_token_outputs_without_padding(bert_test):

@@ -11,7 +11,16 @@ import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
 import zoo
-from zoo.text import Tokenizer, build_vocabulary, token_id_model
+from zoo.text import (
+    TextVectorizationTokenizer,
+    Tokenizer,
+    build_vocabulary,
+    token_id_model,
+    token_model_examples,
+    tokenizer_from_config,
+)
+from zoo.text.bert import TOKEN_INPUTS
+from zoo.text.vectorization import make_vectorizer
 
 SEQUENCE_LENGTH = 12
 TRAIN_TEXTS = [
@@ -100,22 +109,42 @@ def test_python_tokenizer_gives_the_ids_of_the_keras_layer(name):
 
 def test_tokenizer_rules():
     tokenizer = Tokenizer.from_model(build("bag_of_embeddings"))
-    assert tokenizer.tokens("GREAT!!it's Été\u00a0x") == ["great", "!", "!", "it", "'", "s", "Été\u00a0x"]
-    ids = tokenizer(["great unseenword", "", "great " * 50])
-    assert ids.dtype == np.int32 and ids.shape == (3, SEQUENCE_LENGTH)
-    great = tokenizer.vocabulary.index("great")
-    assert list(ids[0, :3]) == [great, 1, 0]  # 1: out of vocabulary, 0: padding
+    # Split at runs of anything but ASCII letters, digits and "_"; no lower-casing here.
+    assert tokenizer.tokens("GREAT!!it's Été\u00a0x 3_d") == ["GREAT", "it", "s", "t", "x", "3_d"]
+    ids = tokenizer(["great unseenword", "", "great " * 50, "Great GREAT gReat", "A great, GREAT movie!"])
+    assert ids.dtype == np.int32 and ids.shape == (5, SEQUENCE_LENGTH)
+    great = tokenizer.vocabulary.index("great") + 2  # 0: padding, 1: unknown
+    assert list(ids[0, :3]) == [great, 1, 0]
     assert not ids[1].any() and (ids[2] == great).all()
+    assert list(ids[3, :4]) == [great, great, 1, 0]  # lower, Capitalized, UPPER; mixed case is unknown
+    assert list(ids[4, :5]) == [tokenizer.vocabulary.index(word) + 2 for word in ("a", "great", "great", "movie")] + [0]
 
 
 def test_tokenizer_refuses_what_it_cannot_reproduce():
-    with pytest.raises(zoo.ZooError, match="padding and OOV tokens"):
-        Tokenizer(["great", "bad"], 8)
-    config = Tokenizer(["", "[UNK]", "great"], 8).config()
-    with pytest.raises(zoo.ZooError, match="Unsupported tokenization rules"):
-        Tokenizer.from_config({**config, "standardize": "lower"})
+    with pytest.raises(zoo.ZooError, match="must be lower-case runs of ASCII"):
+        Tokenizer(["great", "Bad"], 8)
+    with pytest.raises(zoo.ZooError, match="must be lower-case runs of ASCII"):
+        Tokenizer(["great", "it's"], 8)
+    config = Tokenizer(["great"], 8).config()
+    with pytest.raises(zoo.ZooError, match="Unsupported word rules"):
+        Tokenizer.from_config({**config, "pattern": "\\s+"})
     with pytest.raises(zoo.ZooError, match="list of strings"):
-        Tokenizer(["", "[UNK]"], 8)("a single string")
+        Tokenizer(["great"], 8)("a single string")
+    with pytest.raises(zoo.ZooError, match="Unknown tokenizer type 'bpe'"):
+        tokenizer_from_config(dict(type="bpe"))
+
+
+def test_runs_of_zoo_0_3_keep_their_tokenizer(tmp_path):
+    """A model saved with the TextVectorization layer of zoo 0.3 loads, and its sidecar tokenizer still works."""
+    vectorize = make_vectorizer(SEQUENCE_LENGTH, 100, ["great", "!", "bad"])
+    text = keras.Input(shape=(), dtype="string")
+    old = keras.Model(text, vectorize(text))
+    old.save(tmp_path / "old.keras")
+    restored = keras.saving.load_model(tmp_path / "old.keras")
+    config = json.loads(json.dumps(TextVectorizationTokenizer.from_model(restored).config()))
+    assert config["type"] == "text_vectorization"
+    texts = ["GREAT!bad", "", "great ! unseen"]
+    np.testing.assert_array_equal(tokenizer_from_config(config)(texts), np.asarray(restored(tf.constant(texts))))
 
 
 def _convert_builtins_only(model, tmp_path):
@@ -129,24 +158,26 @@ def _convert_builtins_only(model, tmp_path):
 def test_token_id_model_converts_to_builtin_tflite_with_the_same_outputs(name, tmp_path):
     model = build(name)
     token_model = token_id_model(model)
-    assert token_model.input.shape == (None, SEQUENCE_LENGTH)
-    assert token_model.input.dtype == "int32"
+    assert all(tensor.shape == (None, SEQUENCE_LENGTH) and tensor.dtype == "int32" for tensor in token_model.inputs)
+    # bert: ids, padding mask and segment ids; the others: word ids.
+    examples = token_model_examples(model, TRICKY_TEXTS)
     if name == "bert":
-        ids = np.asarray(model.get_layer("preprocessor")(tf.constant(TRICKY_TEXTS))["token_ids"])
+        inputs = [np.stack([example[key] for example in examples]) for key in TOKEN_INPUTS]
     else:
-        ids = Tokenizer.from_model(model)(TRICKY_TEXTS)
+        inputs = [np.stack(examples)]
+    assert [tensor.name for tensor in token_model.inputs] == (list(TOKEN_INPUTS) if name == "bert" else ["token_ids"])
     expected = np.asarray(model(tf.constant(TRICKY_TEXTS)))
-    np.testing.assert_allclose(token_model(ids), expected, atol=1e-5)
+    np.testing.assert_allclose(token_model(inputs if name == "bert" else inputs[0]), expected, atol=1e-5)
 
     interpreter = Interpreter(model_content=_convert_builtins_only(token_model, tmp_path))
     op_names = {op["op_name"] for op in interpreter._get_ops_details()}
     assert not [op for op in op_names if "FLEX" in op.upper() or op == "CUSTOM"], op_names
-    interpreter.allocate_tensors()
-    (ids_input,), (output,) = interpreter.get_input_details(), interpreter.get_output_details()
-    for row, want in zip(ids, expected):
-        interpreter.set_tensor(ids_input["index"], row[None].astype(ids_input["dtype"]))
-        interpreter.invoke()
-        np.testing.assert_allclose(interpreter.get_tensor(output["index"])[0], want, atol=1e-4)
+    runner = interpreter.get_signature_runner()
+    names = list(runner.get_input_details())
+    for index, want in enumerate(expected):
+        feed = {key: inputs[0 if len(inputs) == 1 else list(TOKEN_INPUTS).index(key)][index][None] for key in names}
+        (got,) = runner(**feed).values()
+        np.testing.assert_allclose(got[0], want, atol=1e-4)
 
 
 def test_textcnn_parameter_count_and_short_sequences():
@@ -161,11 +192,13 @@ def test_textcnn_parameter_count_and_short_sequences():
 
 
 def test_vocabulary_comes_from_the_training_texts_most_frequent_first():
-    texts = ["b a b", "a B c!"]  # b: 3, a: 2, then c and ! once each
+    texts = ["b a b", "a B c!"]  # b: 3, a: 2, then c once; "!" is no word
     assert build_vocabulary(texts, max_tokens=4) == ["b", "a"]
+    assert build_vocabulary(texts) == ["b", "a", "c"]
+    assert build_vocabulary(texts, rules="punctuation") == ["b", "a", "c", "!"]  # bert's whole words
     assert build_vocabulary(tf.data.Dataset.from_tensor_slices(texts))[:2] == ["b", "a"]
     with pytest.raises(zoo.ZooError, match="no tokens"):
-        build_vocabulary(["", "  "])
+        build_vocabulary(["", "  ", "!?"])
 
 
 def test_token_id_model_refuses_other_models():

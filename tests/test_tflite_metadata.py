@@ -101,7 +101,7 @@ def test_the_labels_come_back_from_the_zip(with_metadata):
 
 def test_read_metadata_returns_what_was_written(tflite_model, with_metadata):
     assert tflite_metadata.read_metadata(with_metadata) == dict(
-        MODEL, min_parser_version="1.0.0", inputs=[IMAGE], outputs=[SCORES]
+        MODEL, min_parser_version="1.0.0", inputs=[IMAGE], outputs=[SCORES], input_process_units=[]
     )
     assert tflite_metadata.read_metadata(tflite_model) == {}
     assert tflite_metadata.associated_files(tflite_model) == {}

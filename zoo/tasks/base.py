@@ -117,6 +117,11 @@ class InputSide:
             max=[float(value_range[1])] if value_range else None,
         )
 
+    def file_metadata(self, description, details):
+        """`(tensors, units)`: the standard metadata of each input tensor (`details`, in the file's order) and
+        the subgraph's input process units (e.g. a BERT tokenizer), as `export.embedded` writes them."""
+        return [self.tensor_metadata(description, detail) for detail in details], []
+
     def card_usage_input(self, config):
         """The Python expression of the model's input in the card's usage code."""
         return "inputs"
@@ -386,8 +391,7 @@ class Task:
         return self.head.format_answer(answer)
 
     def tensor_metadata(self, description, inputs, outputs):
-        """`(inputs, outputs)`: the standard metadata fields of each of a file's tensors (sidecar details)."""
-        return (
-            [self.side.tensor_metadata(description, detail) for detail in inputs],
-            [self.head.tensor_metadata(description, detail) for detail in outputs],
-        )
+        """`(inputs, outputs, units)`: the standard metadata fields of each of a file's tensors (sidecar details,
+        inputs in the file's order) and the subgraph's input process units: the side's and the head's."""
+        tensors, units = self.side.file_metadata(description, inputs)
+        return tensors, [self.head.tensor_metadata(description, detail) for detail in outputs], units

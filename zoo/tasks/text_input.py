@@ -8,7 +8,11 @@ from zoo.errors import ZooError
 from zoo.tasks.base import Dataset, InputSide
 from zoo.tasks.classification import calibration_inputs
 from zoo.tasks.image_input import describe_array
-from zoo.text import vectorization
+from zoo.text import vectorization, words
+
+VOCABULARY_FILE = "vocab.txt"
+# MediaPipe finds BERT's three inputs by these metadata names.
+BERT_INPUT_NAMES = dict(token_ids="ids", padding_mask="mask", segment_ids="segment_ids")
 
 
 class TextInput(InputSide):
@@ -56,13 +60,13 @@ class TextInput(InputSide):
         return np.array([item.decode("utf-8") for item in inputs], dtype=object)
 
     def export_inputs(self, config, model, splits):
-        calibration = text.keras_token_ids(model, calibration_inputs(splits.train))
+        calibration = text.token_model_examples(model, calibration_inputs(splits.train))
         metadata = dict(
             input_description="int32 token ids (1, sequence_length) of one text, from `tokenizer` "
             "(rules and vocabulary); the SavedModel takes raw strings",
             tokenizer=text.tokenizer_of(model).config(),
         )
-        return text.token_id_model(model), list(calibration), metadata
+        return text.token_id_model(model), calibration, metadata
 
     def tokenizer(self, predictor):
         """The Python tokenizer of the file's sidecar, built once per `predictor`."""
@@ -84,7 +88,40 @@ class TextInput(InputSide):
                 f"{predictor.path.name} classifies text: pass a str or a list of str (decode bytes "
                 f"first, e.g. data.decode('utf-8')). Received: {describe_array(texts)}"
             )
-        return self.tokenizer(predictor)(batch)
+        return self.tokenizer(predictor).inputs(batch)  # ids, or bert's {token_ids, padding_mask, segment_ids}
+
+    def file_metadata(self, description, details):
+        """The tokenizer in the form MediaPipe's `TextClassifier` applies: word models' input carries
+        `RegexTokenizerOptions` with the vocabulary (`token id` lines, three spellings a word); a `bert` file's
+        three inputs are named `ids`, `mask`, `segment_ids` with `BertTokenizerOptions` for the subgraph. A
+        tokenizer MediaPipe cannot apply (zoo 0.3's) is described in words and left to the app."""
+        tokenizer = description["tokenizer"]
+        tensors = [
+            dict(name=detail["name"], description=description.get("input_description", "")) for detail in details
+        ]
+        if tokenizer.get("type") == words.TYPE:
+            vocabulary = dict(
+                name=VOCABULARY_FILE,
+                description="Words (lower, Capitalized, UPPER) and their ids: `token id` lines.",
+                type="VOCABULARY",
+                content=words.vocabulary_file(tokenizer["vocabulary"]),
+            )
+            options = dict(delim_regex_pattern=tokenizer["pattern"], vocab_file=[vocabulary])
+            tensors[0]["process_units"] = [("RegexTokenizerOptions", options)]
+            return tensors, []
+        three = tuple(tokenizer.get("model_inputs", ())) == tuple(BERT_INPUT_NAMES)
+        if tokenizer.get("type") == "wordpiece" and three and tokenizer["pad_id"] == 0:
+            for tensor in tensors:
+                tensor["name"] = next(name for key, name in BERT_INPUT_NAMES.items() if key in tensor["name"])
+            pieces = "".join(f"{piece}\n" for piece in tokenizer["vocabulary"]).encode()
+            vocabulary = dict(
+                name=VOCABULARY_FILE,
+                description="WordPiece pieces, id = line index.",
+                type="VOCABULARY",
+                content=pieces,
+            )
+            return tensors, [("BertTokenizerOptions", dict(vocab_file=[vocabulary]))]
+        return tensors, []
 
     def card_usage_input(self, config):
         return "texts)"

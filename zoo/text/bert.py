@@ -30,6 +30,7 @@ CONFIGS = {
 }
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 WORD_PIECE_TOKENS = 8192  # bert_mlm's default vocabulary size (asked for; a small corpus yields fewer)
+TOKEN_INPUTS = ("token_ids", "padding_mask", "segment_ids")  # the token classifier's inputs, in order
 POOLINGS = ("cls", "mean")  # the classifier's features: [CLS]'s pooled output, or the tokens' mean
 MASK_RATE = 0.15  # of the tokens, chosen for prediction (80% of them [MASK], 10% random, 10% kept)
 
@@ -133,11 +134,18 @@ def _shipped_encoder(name, encoders):
     return tokenizer, backbone
 
 
+def _whole_words(splits, max_tokens=None, **unused):
+    """`bert`'s builder arguments from the training split: its whole-word vocabulary (words and punctuation)."""
+    texts = splits.train.map(lambda text, label: text)
+    return dict(vocabulary=vectorization.build_vocabulary(texts, max_tokens or vectorization.MAX_TOKENS, "punctuation"))
+
+
 @register_model(
     task="text_classification",
     input_shape=(),
     recipe=_RECIPE,
     from_runs=False,
+    adapt=_whole_words,
     paper=f"{_PAPER}; sizes from Turc et al. 2019",
 )
 def bert(
@@ -171,25 +179,21 @@ def bert(
     preprocessor = keras_hub.models.BertTextClassifierPreprocessor(
         tokenizer, sequence_length=sequence_length, name="preprocessor"
     )
-    token_ids = vectorization.token_input(sequence_length)
-    padding_mask = keras.ops.not_equal(token_ids, tokenizer.pad_token_id)
-    outputs = backbone(
-        dict(
-            token_ids=token_ids,
-            segment_ids=keras.ops.zeros_like(token_ids),
-            padding_mask=padding_mask,
-        )
-    )
+    # BERT's three inputs, as MediaPipe's BERT tokenizer makes them: ids, 1 on tokens and 0 on padding, 0s.
+    inputs = [keras.Input(shape=(sequence_length,), dtype="int32", name=name) for name in TOKEN_INPUTS]
+    outputs = backbone(dict(zip(TOKEN_INPUTS, inputs)))
+    padding_mask = inputs[1]
     features = outputs["pooled_output"] if pooling == "cls" else _masked_mean(outputs["sequence_output"], padding_mask)
     if pooling == "mean":
         backbone.get_layer("pooled_dense").trainable = False  # unused: no gradient reaches it
     x = keras.layers.Dropout(dropout, name="dropout")(features)
     logits = keras.layers.Dense(num_classes, name="logits")(x)
-    token_classifier = keras.Model(token_ids, logits, name="token_classifier")
+    token_classifier = keras.Model(inputs, logits, name="token_classifier")
 
     text = keras.Input(shape=(), dtype="string", name="text")
-    wordpiece_ids = preprocessor(text)["token_ids"]
-    return keras.Model(text, token_classifier(wordpiece_ids), name="bert")
+    packed = preprocessor(text)
+    token_inputs = [keras.ops.cast(packed[name], "int32") for name in TOKEN_INPUTS]
+    return keras.Model(text, token_classifier(token_inputs), name="bert")
 
 
 def _masked_mean(sequence, padding_mask):

@@ -10,10 +10,12 @@ naive-Bayes log-count ratio, which `fit_nbsvm_inputs` computes on the training s
 with x the presence (0 or 1) of each n-gram in a text and alpha = 1; one-vs-rest
 for several classes (for two, r_1 = -r_0 is the paper's r).
 
-Tokenization: `TextVectorization(ngrams=2)` gives the ids of all the words of a
-text, then of all its bigrams ("w1 w2"), cut or padded to `sequence_length`
-(the default keeps every n-gram of texts up to 64 words); the vocabulary holds
-both, most frequent first. The token-id model (what TFLite runs, builtin ops only):
+Tokenization: the word models' (`zoo.text.words`, which MediaPipe applies from the
+file), 64 words per text; the model forms the bigrams of neighbouring words itself
+(`zoo.text.bigrams`: an exact two-choice hash table of the training split's most
+frequent bigrams, builtin integer ops), so its features are the words, then the
+bigrams (unseen ones share one "unknown bigram" feature). The token-id model (what
+TFLite runs, builtin ops only):
 
     logits = Dense(sum over the distinct n-grams f of a text of r_f * w_f)
 
@@ -34,11 +36,12 @@ import numpy as np
 
 from zoo.errors import ZooError
 from zoo.registry import register_model
-from zoo.text import vectorization
+from zoo.text import bigrams, vectorization, words
+from zoo.text.bigrams import BigramFeatures
 
-NGRAMS = 2
-MAX_TOKENS = 200_000  # unigrams and bigrams, padding and OOV included
-SEQUENCE_LENGTH = 2 * vectorization.SEQUENCE_LENGTH - 1  # 64 words and their 63 bigrams
+MAX_TOKENS = vectorization.MAX_TOKENS  # words, padding and unknown included
+MAX_BIGRAMS = 180_000  # the most frequent bigrams of the training split kept as features
+SEQUENCE_LENGTH = vectorization.SEQUENCE_LENGTH  # words per text (and their bigrams)
 SMOOTHING = 1.0  # the paper's alpha
 
 # Chosen on MR's validation split (the apps' trainer, seed-0 split); 2 to 5 epochs and
@@ -97,16 +100,20 @@ def fit_nbsvm_inputs(train_dataset, num_classes, max_tokens=MAX_TOKENS, sequence
         max_tokens, sequence_length: as the builder will be given them.
 
     Returns:
-        `dict(vocabulary=..., log_count_ratios=...)`: the most frequent unigrams and
-        bigrams, and their ratios (`log_count_ratios`) from the ids the model sees.
+        `dict(vocabulary=..., bigrams=..., log_count_ratios=...)`: the most frequent words and
+        bigrams (keys, `zoo.text.bigrams`), and the ratios (`log_count_ratios`) of the features the model sees.
     """
-    vocabulary = vectorization.build_vocabulary(train_dataset.map(lambda text, label: text), max_tokens, ngrams=NGRAMS)
-    vectorizer = vectorization.make_vectorizer(sequence_length, max_tokens, vocabulary, ngrams=NGRAMS)
-    size = len(vocabulary) + 2
-    counts = np.zeros((num_classes, size), np.int64)
-    for texts, labels in train_dataset.batch(1024).as_numpy_iterator():
-        counts += presence_counts(vectorizer(texts), labels, num_classes, size)
-    return dict(vocabulary=vocabulary, log_count_ratios=log_count_ratios(counts))
+    vocabulary = vectorization.build_vocabulary(train_dataset.map(lambda text, label: text), max_tokens)
+    vectorizer = words.WordVectorizer(vocabulary, sequence_length)
+    word_ids = len(vocabulary) + 2
+    bigrams.check_word_ids(word_ids)
+    batches = list(train_dataset.batch(1024).as_numpy_iterator())
+    token_ids = np.concatenate([np.asarray(vectorizer(texts)) for texts, _ in batches])
+    labels = np.concatenate([labels for _, labels in batches])
+    keys = bigrams.frequent_bigrams(word_ids, token_ids, MAX_BIGRAMS)
+    features = bigrams.BigramFeatures(word_ids, keys)
+    counts = presence_counts(np.asarray(features(token_ids)), labels, num_classes, features.features)
+    return dict(vocabulary=vocabulary, bigrams=keys, log_count_ratios=log_count_ratios(counts))
 
 
 def first_occurrences(token_ids):
@@ -141,6 +148,7 @@ def nbsvm(
     num_classes=2,
     input_shape=(),
     vocabulary=None,
+    bigrams=(),
     log_count_ratios=None,
     max_tokens=MAX_TOKENS,
     sequence_length=SEQUENCE_LENGTH,
@@ -150,32 +158,33 @@ def nbsvm(
     Args:
         num_classes: number of classes.
         input_shape: `()`: one string per example.
-        vocabulary: unigrams and bigrams (from `fit_nbsvm_inputs`).
-        log_count_ratios: float `(len(vocabulary) + 2, num_classes)` (from
-            `fit_nbsvm_inputs`); None for 1 (logistic regression).
-        max_tokens: vocabulary size, padding and out-of-vocabulary included.
-        sequence_length: n-gram ids per text: all its words, then all its bigrams.
+        vocabulary: words (from `fit_nbsvm_inputs`).
+        bigrams: the bigram features' keys (from `fit_nbsvm_inputs`).
+        log_count_ratios: float `(features, num_classes)` (from `fit_nbsvm_inputs`); None for 1
+            (logistic regression).
+        max_tokens: word vocabulary size, padding and out-of-vocabulary included.
+        sequence_length: words per text.
     """
-    size = vectorization.vocabulary_size(vocabulary, max_tokens)
     token_ids = vectorization.token_input(sequence_length)
+    ngrams = BigramFeatures(vectorization.vocabulary_size(vocabulary, max_tokens), bigrams, name="bigrams")
+    feature_ids = ngrams(token_ids)
+    size = ngrams.features
     ratios_layer = keras.layers.Embedding(
         size, num_classes, embeddings_initializer="ones", trainable=False, name="log_count_ratios"
     )
-    ratios = ratios_layer(token_ids)
+    ratios = ratios_layer(feature_ids)
     if log_count_ratios is not None:
         if np.shape(log_count_ratios) != (size, num_classes):
             raise ZooError(
-                f"log_count_ratios must have shape (vocabulary + 2, num_classes) = {(size, num_classes)}. "
+                f"log_count_ratios must have shape (features, num_classes) = {(size, num_classes)}. "
                 f"Received: {np.shape(log_count_ratios)}; compute them with fit_nbsvm_inputs."
             )
         ratios_layer.embeddings.assign(np.asarray(log_count_ratios, np.float32))
     feature_weights = keras.layers.Embedding(size, num_classes, embeddings_initializer="zeros", name="feature_weights")(
-        token_ids
+        feature_ids
     )
-    weights = keras.ops.expand_dims(first_occurrences(token_ids), -1)
+    weights = keras.ops.expand_dims(first_occurrences(feature_ids), -1)
     features = keras.ops.sum(ratios * feature_weights * weights, axis=1)
     logits = keras.layers.Dense(num_classes, kernel_initializer="identity", name="logits")(features)
     token_classifier = keras.Model(token_ids, logits, name="token_classifier")
-    return vectorization.text_classifier(
-        "nbsvm", token_classifier, vocabulary, max_tokens, sequence_length, ngrams=NGRAMS
-    )
+    return vectorization.text_classifier("nbsvm", token_classifier, vocabulary, max_tokens, sequence_length)

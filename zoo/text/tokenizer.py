@@ -1,10 +1,11 @@
 """Pure-Python tokenization identical to a text model's own tokenization layer.
 
 On phones the TFLite model takes token ids (string ops need Flex kernels), so the
-tokenization travels as data (`config()`, e.g. in the export sidecar) and is
-re-done by this code, or by its port to the app's language. `tokenizer_of(model)`
-picks the right one: `WordPieceTokenizer` for `bert`, `Tokenizer` for the others,
-whose `TextVectorization` rules are:
+tokenization travels as data (`config()`, e.g. in the export sidecar, and the file's
+metadata, which MediaPipe applies) and is re-done by this code, or by its port to the
+app's language. `tokenizer_of(model)` picks the right one: `WordPieceTokenizer` for
+`bert`, `zoo.text.words.Tokenizer` for the word models, and for word-model runs of
+zoo 0.3 and before `TextVectorizationTokenizer`, whose `TextVectorization` rules are:
 
 1. lower-case A-Z only (other characters are kept as they are);
 2. put a space on each side of every ASCII punctuation mark in `PUNCTUATION`;
@@ -23,7 +24,8 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.errors import ZooError
-from zoo.text import vectorization
+from zoo.text import vectorization, words
+from zoo.text.bert import TOKEN_INPUTS
 
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 _PUNCTUATION = re.compile(f"([{re.escape(vectorization.PUNCTUATION)}])")
@@ -43,8 +45,8 @@ def _preprocessor(model):
     return next((layer for layer in model.layers if layer.name == _PREPROCESSOR), None)
 
 
-class Tokenizer:
-    """Maps raw strings to the token ids a text model's `vectorize` layer gives.
+class TextVectorizationTokenizer:
+    """Maps raw strings to the token ids a `TextVectorization` `vectorize` layer (zoo 0.3 and before) gives.
 
     Args:
         vocabulary: all ids' tokens, as `TextVectorization.get_vocabulary()`
@@ -114,6 +116,10 @@ class Tokenizer:
             for start in range(len(tokens) - width + 1)
         ]
 
+    def inputs(self, texts):
+        """What the TFLite file is fed: the ids."""
+        return self(texts)
+
     def __call__(self, texts):
         """Returns int32 ids of shape `(len(texts), sequence_length)`."""
         texts = _strings(texts)
@@ -153,7 +159,10 @@ class WordPieceTokenizer:
         cls_id, sep_id, pad_id: the ids that start, end and pad each text.
     """
 
-    def __init__(self, vocabulary, sequence_length, *, cls_id, sep_id, pad_id, **rules):
+    def __init__(self, vocabulary, sequence_length, *, cls_id, sep_id, pad_id, model_inputs=("token_ids",), **rules):
+        self.model_inputs = tuple(model_inputs)
+        if self.model_inputs not in (("token_ids",), TOKEN_INPUTS):
+            raise ZooError(f"model_inputs are {('token_ids',)} or {TOKEN_INPUTS}. Received: {self.model_inputs}")
         self.vocabulary = [str(token) for token in vocabulary]
         self.sequence_length = int(sequence_length)
         self.rules = {name: rules[name] for name in _WORDPIECE_RULES}
@@ -179,6 +188,7 @@ class WordPieceTokenizer:
         return cls(
             tokenizer.get_vocabulary(),
             preprocessor.sequence_length,
+            model_inputs=[tensor.name for tensor in vectorization.token_id_model(model).inputs],
             cls_id=tokenizer.cls_token_id,
             sep_id=tokenizer.sep_token_id,
             pad_id=tokenizer.pad_token_id,
@@ -189,6 +199,8 @@ class WordPieceTokenizer:
     def from_config(cls, config):
         """Rebuilds a tokenizer from `config()`."""
         options = {name: config[name] for name in (*_WORDPIECE_RULES, "cls_id", "sep_id", "pad_id")}
+        # Files of zoo 0.3 and before take the ids alone.
+        options["model_inputs"] = config.get("model_inputs", ["token_ids"])
         return cls(config["vocabulary"], config["sequence_length"], **options)
 
     def config(self):
@@ -198,6 +210,8 @@ class WordPieceTokenizer:
             **self.rules,
             **self.special_ids,
             packing="[CLS] pieces[: sequence_length - 2] [SEP], then [PAD] to sequence_length",
+            model_inputs=list(self.model_inputs),
+            model_inputs_are="token_ids: the ids; padding_mask: 1 where an id is not [PAD], else 0; segment_ids: 0",
             sequence_length=self.sequence_length,
             vocabulary=self.vocabulary,
         )
@@ -209,24 +223,47 @@ class WordPieceTokenizer:
             return np.zeros((0, self.sequence_length), np.int32)
         return np.asarray(self._packer(self._wordpiece(texts)), np.int32)
 
+    def inputs(self, texts):
+        """What the TFLite file is fed: the ids, or `{token_ids, padding_mask, segment_ids}` (BERT's three)."""
+        ids = self(texts)
+        if self.model_inputs == ("token_ids",):
+            return ids
+        mask = (ids != self.special_ids["pad_id"]).astype(np.int32)
+        return dict(token_ids=ids, padding_mask=mask, segment_ids=np.zeros_like(ids))
+
 
 def tokenizer_of(model):
     """The Python tokenizer of a zoo text model: `WordPieceTokenizer` for `bert`,
-    `Tokenizer` (its `vectorize` layer, with its `ngrams`) for the others."""
+    `words.Tokenizer` for word models, `TextVectorizationTokenizer` for those of zoo 0.3."""
     if _preprocessor(model) is not None:
         return WordPieceTokenizer.from_model(model)
-    return Tokenizer.from_model(model)
+    if isinstance(vectorization.vectorizer_of(model), words.WordVectorizer):
+        return words.Tokenizer.from_model(model)
+    return TextVectorizationTokenizer.from_model(model)
 
 
 def tokenizer_from_config(config):
     """Rebuilds `tokenizer_of(model).config()` (e.g. read from an export sidecar)."""
-    kinds = dict(text_vectorization=Tokenizer, wordpiece=WordPieceTokenizer)
+    kinds = {words.TYPE: words.Tokenizer, "text_vectorization": TextVectorizationTokenizer}
+    kinds["wordpiece"] = WordPieceTokenizer
     if config.get("type") not in kinds:
         raise ZooError(
             f"Unknown tokenizer type {config.get('type')!r}: this zoo implements "
             f"{', '.join(kinds)}; export the model again with this version."
         )
     return kinds[config["type"]].from_config(config)
+
+
+def token_model_examples(model, texts):
+    """The inputs of `token_id_model(model)` for each of `texts`, as the Keras model makes them: one
+    array per text, or a dict by input name per text for several inputs (`bert`'s ids, padding mask and
+    segment ids)."""
+    preprocessor = _preprocessor(model)
+    if preprocessor is None or len(vectorization.token_id_model(model).inputs) == 1:
+        return list(keras_token_ids(model, texts))
+    packed = preprocessor(tf.constant(texts))
+    parts = [np.asarray(packed[name], np.int32) for name in TOKEN_INPUTS]
+    return [dict(zip(TOKEN_INPUTS, example)) for example in zip(*parts)]
 
 
 def keras_token_ids(model, texts):
@@ -236,4 +273,4 @@ def keras_token_ids(model, texts):
     preprocessor = _preprocessor(model)
     if preprocessor is not None:
         return np.asarray(preprocessor(texts)["token_ids"], np.int32)
-    return np.asarray(vectorization.vectorizer_of(model)(texts), np.int32)  # int64 in the layer
+    return np.asarray(vectorization.vectorizer_of(model)(texts), np.int32)  # int64 in TextVectorization

@@ -1,16 +1,19 @@
 """Text vectorization shared by the text models: raw strings -> token ids -> logits.
 
-Every text model is `keras.Model(text, token_classifier(vectorize(text)))`:
-`vectorize` is a `keras.layers.TextVectorization` holding the vocabulary, and
+Every word model is `keras.Model(text, token_classifier(vectorize(text)))`:
+`vectorize` is a `zoo.text.words.WordVectorizer` holding the vocabulary, and
 `token_classifier` is the token-id model that runs on phones (TFLite cannot run
-string ops with builtin kernels, so tokenization stays outside it; see
-`zoo.text.Tokenizer` for the same tokenization in pure Python).
+string ops with builtin kernels, so tokenization stays outside it: MediaPipe applies
+the same rules from the file's metadata, `zoo.text.Tokenizer` in pure Python).
+Runs of zoo 0.3 and before hold a `keras.layers.TextVectorization` with
+`lower_and_split_punctuation` instead; they still load (`TextVectorizationTokenizer`).
 """
 
 import keras
 import tensorflow as tf
 
 from zoo.errors import ZooError
+from zoo.text import words
 
 # The ASCII punctuation that Keras' "strip_punctuation" removes; we keep each
 # mark as a token of its own instead ("great!" -> "great !"), since "!" and "?"
@@ -67,18 +70,23 @@ def make_vectorizer(sequence_length, max_tokens=None, vocabulary=None, name="vec
     )
 
 
-def build_vocabulary(texts, max_tokens=MAX_TOKENS, ngrams=None):
+def build_vocabulary(texts, max_tokens=MAX_TOKENS, rules="words"):
     """Returns the `max_tokens - 2` most frequent tokens of `texts`, most frequent first.
 
     Args:
         texts: a `tf.data.Dataset` of strings (e.g. the training split's texts),
             or a list of strings.
         max_tokens: vocabulary size including padding and out-of-vocabulary.
-        ngrams: None for words, or n for all 1- to n-grams (see `make_vectorizer`).
+        rules: "words", the word models' lower-cased words (`zoo.text.words`), or
+            "punctuation", the tokens of `lower_and_split_punctuation` (`bert`'s whole-word vocabulary).
     """
+    if rules not in ("words", "punctuation"):
+        raise ZooError(f"Vocabulary rules are 'words' or 'punctuation'. Received: rules={rules!r}")
     if isinstance(texts, tf.data.Dataset):
         texts = texts.batch(1024)
-    vectorizer = make_vectorizer(sequence_length=None, max_tokens=max_tokens, ngrams=ngrams)
+    vectorizer = make_vectorizer(sequence_length=None, max_tokens=max_tokens)
+    if rules == "words":
+        vectorizer = keras.layers.TextVectorization(max_tokens, standardize=words.lower_and_split_words)
     vectorizer.adapt(texts)
     vocabulary = [str(token) for token in vectorizer.get_vocabulary(include_special_tokens=False)]
     if not vocabulary:
@@ -86,19 +94,20 @@ def build_vocabulary(texts, max_tokens=MAX_TOKENS, ngrams=None):
     return vocabulary
 
 
-def text_classifier(name, token_classifier, vocabulary, max_tokens, sequence_length, ngrams=None):
-    """Wraps a token-id model `token_classifier` so that it takes raw strings.
+def text_classifier(name, token_classifier, vocabulary, max_tokens, sequence_length):
+    """Wraps a token-id model `token_classifier` so that it takes raw strings, tokenized by a
+    `zoo.text.words.WordVectorizer` (the rules MediaPipe's regex tokenizer applies).
 
     Args:
         name: the model's name.
         token_classifier: `keras.Model` from int token ids `(sequence_length,)` to logits.
-        vocabulary: the tokens (from `build_vocabulary`), or None for a model
-            that cannot tokenize until its `vectorize` layer is adapted.
+        vocabulary: lower-case words (from `build_vocabulary`), or None for a model
+            whose every word is unknown.
         max_tokens, sequence_length: as given to the builder.
-        ngrams: None for words, or n for all 1- to n-grams (see `make_vectorizer`).
     """
+    vocabulary_size(vocabulary, max_tokens)
     text = keras.Input(shape=(), dtype="string", name="text")
-    token_ids = make_vectorizer(sequence_length, max_tokens, vocabulary, ngrams=ngrams)(text)
+    token_ids = words.WordVectorizer(vocabulary, sequence_length, name="vectorize")(text)
     return keras.Model(text, token_classifier(token_ids), name=name)
 
 
