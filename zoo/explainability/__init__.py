@@ -31,9 +31,14 @@ def explain(model_or_dir, inputs, method="integrated_gradients", target=None, st
     Returns:
         an `Explanation` (`attributions`, `targets`, `scores`, `baseline_scores`, `tokens`, `feature_names`).
     """
+    model, info = explainers.load_model(model_or_dir)
+    return explain_loaded(model, info, inputs, method, target, steps, baseline)
+
+
+def explain_loaded(model, info, inputs, method="integrated_gradients", target=None, steps=None, baseline=None):
+    """`explain` on a loaded model; `info` may hold the run's `class_names` and table `schema`."""
     if method not in explainers.METHODS:
         raise ZooError(f"method is one of {', '.join(explainers.METHODS)}. Received: {method!r}")
-    model, info = explainers.load_model(model_or_dir)
     steps = checked_steps(steps)
     kind = explainers.input_kind(model)
     if kind == "image":
