@@ -114,17 +114,24 @@ def test_randomized_text_model_gives_uncorrelated_attributions(text_run):
     assert (other.completeness_error() < 0.01).all()
 
 
-def test_table_attributions_of_a_linear_model_are_its_weighted_standardized_features(tmp_path):
+@pytest.fixture(scope="module")
+def table_run(tmp_path_factory):
+    """A logistic regression run on breast_cancer."""
     from zoo_apps import tabular
 
-    run(tabular.main, "--model=logistic_regression", "--dataset=breast_cancer", f"--model_dir={tmp_path}")
-    model, info = explainers.load_model(tmp_path)
+    model_dir = tmp_path_factory.mktemp("table") / "run"
+    run(tabular.main, "--model=logistic_regression", "--dataset=breast_cancer", f"--model_dir={model_dir}")
+    return model_dir
+
+
+def test_table_attributions_of_a_linear_model_are_its_weighted_standardized_features(table_run):
+    model, info = explainers.load_model(table_run)
     schema = info["schema"]
     means = np.array([entry["mean"] for entry in schema["numeric"]])
     stds = np.sqrt([entry["variance"] for entry in schema["numeric"]])
     rows = np.stack([means * 1.2, means * 0.7])
     rows[1, 3] = np.nan  # missing: imputed to the mean, so attribution 0
-    explanation = zoo.explain(tmp_path, {"numeric": rows})
+    explanation = zoo.explain(table_run, {"numeric": rows})
     assert explanation.feature_names[0] == schema["numeric"][0]["name"]
     weights = np.asarray(model.get_layer("logits").kernel)
     standardized = np.nan_to_num((rows - means) / stds)
@@ -147,3 +154,81 @@ def test_bad_requests_are_zoo_errors(mnist, text_run):
     nbsvm = zoo.create_model("nbsvm", vocabulary=["good", "bad"], num_classes=2)
     with pytest.raises(zoo.ZooError, match="no layer named `embedding`"):
         zoo.explain(nbsvm, POSITIVE)
+
+
+@pytest.fixture(scope="module")
+def image_run(mnist, tmp_path_factory):
+    """A run folder holding the shipped cnn, and three test digits as PNG files."""
+    import tensorflow as tf
+
+    from zoo.run_folder import RunFolder
+
+    model, images, _ = mnist
+    folder = RunFolder(tmp_path_factory.mktemp("image") / "cnn")
+    folder.path.mkdir()
+    model.save(folder.model_path)
+    folder.write_config(dict(run=dict(model="cnn", dataset="mnist_5k"), class_names=[str(i) for i in range(10)]))
+    folder.write_metrics({})
+    pngs = [folder.path.parent / f"digit{i}.png" for i in range(3)]
+    for png, image in zip(pngs, images):
+        tf.io.write_file(str(png), tf.io.encode_png(image.astype(np.uint8)))
+    return folder.path, pngs
+
+
+def test_app_writes_overlays_for_images(image_run, mnist):
+    from zoo_apps import explain
+
+    model_dir, pngs = image_run
+    result = run(explain.main, f"--model_dir={model_dir}", *map(str, pngs))
+    written = [model_dir / "explain" / f"digit{i}_{m}.png" for m in explainers.METHODS for i in range(3)]
+    assert result.value == written and all(path.stat().st_size > 1000 for path in written)
+    labels = mnist[2][:3]
+    assert f"[integrated_gradients] {pngs[0]}: {labels[0]} (logit" in result.stdout
+    assert "within 0." in result.stdout and f"[grad_cam] {pngs[2]}: {labels[2]}" in result.stdout
+
+
+def test_app_prints_and_colours_tokens(text_run, tmp_path):
+    from zoo_apps import explain
+
+    result = run(explain.main, f"--model_dir={text_run}", f"--output_dir={tmp_path}", POSITIVE, NEGATIVE)
+    page = (tmp_path / "tokens.html").read_text()
+    assert result.value == [tmp_path / "tokens.html"] and page.count("<span") == 18
+    assert "pos.txt" in result.stdout and "neg.txt" in result.stdout
+    scores = dict(line.split() for line in result.stdout.splitlines() if line.startswith("  superb"))
+    assert float(scores["superb"]) > 0
+
+
+def test_app_draws_bars_for_csv_rows(table_run, tmp_path):
+    import csv
+
+    from zoo_apps import explain
+
+    names = [entry["name"] for entry in explainers.load_model(table_run)[1]["schema"]["numeric"]]
+    with open(tmp_path / "rows.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, names)
+        writer.writeheader()
+        writer.writerows([{name: 1.0 for name in names}, {name: "" for name in names}])
+    result = run(explain.main, f"--model_dir={table_run}", f"--csv={tmp_path / 'rows.csv'}", f"--output_dir={tmp_path}")
+    assert result.value == [tmp_path / "row1.png", tmp_path / "row2.png"]
+    assert "row 2:" in result.stdout and "+0.000" in result.stdout  # an all-missing row is the baseline
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ([], "Pass --model_dir=RUN"),
+        (["--model_dir=/nonexistent"], "is not a folder"),
+        (["--model_dir={image}"], "Pass one or more image files"),
+        (["--model_dir={image}", "missing.png"], "Cannot read image 'missing.png'"),
+        (["--model_dir={image}", "--csv=rows.csv"], "--csv is for table models"),
+        (["--model_dir={text}", "--method=grad_cam", "Fine ."], "texts take integrated_gradients"),
+        (["--model_dir={table}", "x"], "explains the rows of --csv=FILE"),
+    ],
+)
+def test_app_refuses_bad_input_in_one_line(arguments, message, image_run, text_run, table_run):
+    from helpers import assert_one_line_error
+    from zoo_apps import explain
+
+    folders = dict(image=image_run[0], text=text_run, table=table_run)
+    result = run(explain.main, *[argument.format(**folders) for argument in arguments], check=False)
+    assert_one_line_error(result, message)

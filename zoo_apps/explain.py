@@ -50,7 +50,7 @@ def _checked_inputs(flag_values, args, kind):
             raise ZooError(f"--csv={flag_values.csv} is not a file.")
         return flag_values.csv
     if flag_values.csv:
-        raise ZooError(f"--csv is for table models; this is an {kind} model: pass {kind}s as arguments.")
+        raise ZooError(f"--csv is for table models; this is a {kind} model: pass {kind}s as arguments.")
     if not args:
         raise ZooError(f"Pass one or more {'image files' if kind == 'image' else 'sentences'} to explain.")
     return args
@@ -90,9 +90,10 @@ def _headline(explanation, index, name):
 def write_images(explanation, images, names, output):
     paths = []
     for index, name in enumerate(names):
-        title = _headline(explanation, index, name)
+        _headline(explanation, index, name)
+        title = f"{pathlib.Path(name).name}: {render.class_name(explanation, index)}"
         path = output / f"{pathlib.Path(name).stem}_{explanation.method}.png"
-        render.image_overlay(images[index], explanation.attributions[index], explanation.method, title[-90:], path)
+        render.image_overlay(images[index], explanation.attributions[index], explanation.method, title, path)
         paths.append(path)
     return paths
 

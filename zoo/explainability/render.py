@@ -22,23 +22,26 @@ def class_name(explanation, index):
 
 
 def image_overlay(image, attributions, method, title, path):
-    """The image in grey beside it with the heatmap over it: Grad-CAM in `jet`, Integrated Gradients signed
-    (red for the class, blue against), summed over colour channels."""
+    """The image in grey, and beside it Grad-CAM in `jet` over the image, or Integrated Gradients signed
+    (red for the class, blue against; summed over colour channels) under a faint copy of the image."""
     image = np.asarray(image, np.float32)
     grey = image.mean(axis=-1) if image.ndim == 3 else image
     heat = np.asarray(attributions, np.float64)
     heat = heat.sum(axis=-1) if heat.ndim == 3 else heat
     figure, axes = plt.subplots(1, 2, figsize=(6, 3.2))
-    for axis in axes:
-        axis.imshow(grey, cmap="gray", vmin=0, vmax=255)
-        axis.axis("off")
+    axes[0].imshow(grey, cmap="gray", vmin=0, vmax=255)
     if method == "grad_cam":
+        axes[1].imshow(grey, cmap="gray", vmin=0, vmax=255)
         axes[1].imshow(heat, cmap="jet", alpha=0.5, vmin=0, vmax=max(heat.max(), 1e-12))
-    else:
-        limit = max(np.abs(heat).max(), 1e-12)
-        axes[1].imshow(heat, cmap="bwr", alpha=0.6, vmin=-limit, vmax=limit)
+    else:  # the signed map (colours saturate at the 99th percentile of sizes), with the image faintly over it
+        limit = max(np.percentile(np.abs(heat), 99), 1e-12)
+        axes[1].imshow(heat, cmap="bwr", vmin=-limit, vmax=limit)
+        axes[1].imshow(grey, cmap="gray", vmin=0, vmax=255, alpha=0.15)
+    for axis in axes:
+        axis.axis("off")
     axes[0].set_title("input", fontsize=9)
-    axes[1].set_title(title, fontsize=9)
+    axes[1].set_title(method.replace("_", " "), fontsize=9)
+    figure.suptitle(title, fontsize=9)
     save(figure, path)
 
 
