@@ -13,7 +13,7 @@ import zoo
 from export.run import FORMATS, checked_formats
 from zoo.cli import run_cli
 from zoo.recipes import LR_SCHEDULES, OPTIMIZERS, RECIPE_KEYS, override
-from zoo_apps import distribute, experiment
+from zoo_apps import adversarial, distribute, experiment
 
 
 def define_shared_flags(flag_values, task):
@@ -101,6 +101,7 @@ def train(task, flag_values, options):
         return None
     recipe = override(zoo.model_info(fv.model)["recipe"], **{key: fv[key].value for key in RECIPE_KEYS})
     task.check(fv.model, options, recipe)
+    adversarial.run_entry(fv)  # bad values fail before anything is written
     formats = checked_formats(fv.export) if fv.export else ()
     if fv.dataset is None:
         raise zoo.ZooError(f"Pass --dataset. {task.catalog_help()}.")
@@ -118,6 +119,7 @@ def train(task, flag_values, options):
         pretrained=_pretrained(fv.pretrained),
         mixed_precision=distribute.set_mixed_precision(fv.mixed_precision),
         recipe=recipe,
+        **adversarial.run_entry(fv),
     )
     experiment.make_deterministic(fv.seed)
     with strategy.scope():
