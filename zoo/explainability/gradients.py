@@ -20,8 +20,8 @@ import numpy as np
 import tensorflow as tf
 
 DEFAULT_STEPS = 64
-TOLERANCE = 0.005  # completeness: half the 1% that the tests ask for
-MAX_STEPS = 1024
+TOLERANCE = 0.009  # completeness within 1%, with room for float32 rounding (Sundararajan et al. advise 5%)
+MAX_STEPS = 512  # deep ReLU nets (resnet20) may need more: see Explanation.completeness_error()
 CHUNK = 129  # path points per batch
 CONV_LAYERS = (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D)
 
