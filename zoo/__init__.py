@@ -13,6 +13,7 @@ from zoo import (  # noqa: F401  (importing a family registers its models)
     vision,
 )
 from zoo.errors import ZooError  # noqa: F401
+from zoo.explainability import explain  # noqa: F401
 from zoo.factory import create_model  # noqa: F401
 from zoo.pretrained import load_pretrained  # noqa: F401
 from zoo.registry import list_models, model_info, register_model  # noqa: F401

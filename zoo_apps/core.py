@@ -13,7 +13,7 @@ import zoo
 from export.run import FORMATS, checked_formats
 from zoo.cli import run_cli
 from zoo.recipes import LR_SCHEDULES, OPTIMIZERS, RECIPE_KEYS, check_values, override
-from zoo_apps import distribute, experiment
+from zoo_apps import adversarial, distribute, experiment
 
 
 def task_models(task):
@@ -127,6 +127,7 @@ def train(task, flag_values, options):
     recipe = override(zoo.model_info(fv.model)["recipe"], **{key: fv[key].value for key in task.recipe_keys})
     check_values(recipe)
     task.check(fv.model, options, recipe)
+    adversarial.run_entry(fv)  # bad values fail before anything is written
     formats = checked_formats(fv.export) if fv.export else ()
     _check_dataset(task, fv.dataset)
     folder = experiment.claim_model_dir(fv.model_dir or default_model_dir(fv.model, fv.dataset))
@@ -143,6 +144,7 @@ def train(task, flag_values, options):
         pretrained=_pretrained(fv.pretrained),
         mixed_precision=distribute.set_mixed_precision(fv.mixed_precision),
         recipe=recipe,
+        **adversarial.run_entry(fv),
     )
     experiment.make_deterministic(fv.seed)
     with strategy.scope():

@@ -150,7 +150,7 @@ def train_and_evaluate(task, model, splits, run, folder):
             return folder.metrics()
         if chief and splits.class_names:
             folder.write_labels(splits.class_names)
-        timing = trainer.fit(task, model, splits, run["recipe"], folder, run["seed"], chief)
+        timing = trainer.fit(task, model, splits, run["recipe"], folder, run["seed"], chief, run.get("adversarial"))
         trainer.save(model.save, folder.model_path, chief)
         if distribute.cluster_spec():  # lets a multi-worker run check that its workers stayed in sync
             print(f"final weights checksum {weights_checksum(model):.6f}", file=sys.stderr, flush=True)

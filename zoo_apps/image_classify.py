@@ -9,6 +9,7 @@
 from absl import flags
 
 from zoo.errors import ZooError
+from zoo_apps import adversarial
 from zoo_apps.core import run_app
 
 
@@ -21,6 +22,7 @@ def define_flags(flag_values):
         "them) instead of stopping with an error that names them.",
         flag_values=flag_values,
     )
+    adversarial.define_flags(flag_values)
 
 
 def options(flag_values):

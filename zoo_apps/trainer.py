@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.errors import ZooError
+from zoo.explainability import adversarial as adversarial_training
 from zoo.files import atomic_path, write_text
 from zoo.quiet import STARTUP_LOG, native_stderr_to
 from zoo.run_folder import CHECKPOINTS, HISTORY, LOGS
@@ -177,18 +178,20 @@ def epoch_stream(train, epochs, first_epoch):
     return train.repeat(epochs).skip(first_epoch * steps), steps
 
 
-def fit(task, model, splits, recipe, folder, seed, chief=True):
+def fit(task, model, splits, recipe, folder, seed, chief=True, adversarial=None):
     """Compiles (as `task` says) and trains `model` in place, resuming from the run's checkpoints.
 
     Call it inside the strategy's scope. Only the `chief` writes to the run folder.
     `batch_size` is global: under a multi-worker strategy each batch is split across
     the workers (sharded by data, not by file).
+    `adversarial` (a run's `adversarial` entry) trains on FGSM or PGD batches instead of the clean ones.
     Returns a dict with the epochs run by this call and the training time.
     """
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     train, validation = (dataset.with_options(options) for dataset in task.training_pipelines(splits, recipe, seed))
     task.compile(model, recipe, lambda: make_optimizer(recipe, int(train.cardinality())))
+    adversarial_training.install(model, adversarial, seed)
     checkpoint = checkpoints.latest_checkpoint(folder.file(CHECKPOINTS))
     callbacks = [StopOnNonFiniteLoss(), AtomicBackupAndRestore(str(folder.file(CHECKPOINTS)), chief, checkpoint)]
     if chief:
