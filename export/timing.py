@@ -52,6 +52,8 @@ def alternating_rounds(calls, rounds=ROUNDS, invokes=INVOKES, warmup=WARMUP):
     the 90th percentile of every timed invoke, `round_medians` each round's median in round order.
     """
     names = list(calls)
+    if not names:
+        return {}
     per_round = {name: [] for name in names}
     every = {name: [] for name in names}
     for round_index in range(rounds):

@@ -65,10 +65,7 @@ def test_without_import_zoo_only_models_of_keras_layers_load(model_files):
     says to `import zoo` first, and this is the error without it."""
     answers = load_in_a_fresh_process(model_files, "")
     assert answers["image"] == "loaded"
-    assert (
-        answers["text"].startswith("TypeError: ")
-        and "Could not locate function 'zoo>lower_and_split_punctuation'" in answers["text"]
-    )
+    assert answers["text"].startswith("TypeError: ") and "Could not locate class 'WordVectorizer'" in answers["text"]
     assert (
         answers["tabular"].startswith("TypeError: ") and "Could not locate class 'ImputeMissing'" in answers["tabular"]
     )

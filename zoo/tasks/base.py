@@ -76,8 +76,8 @@ class InputSide:
     def check(self, model_name, options, recipe):
         """Refuses, with a `ZooError`, options this side cannot take; before anything is written."""
 
-    def check_data(self, model_name, splits, recipe):
-        """Refuses data the model cannot take (e.g. images below its minimum size)."""
+    def check_data(self, model_name, splits, recipe, num_outputs=None):
+        """Refuses data the model cannot take (e.g. images below its minimum size); the head gives `num_outputs`."""
 
     def adapt(self, model_name, splits, options):
         """Builder kwargs computed from the training split (vocabularies, statistics)."""
@@ -283,7 +283,7 @@ class Task:
         self.side.check(model_name, options, recipe)
 
     def check_data(self, model_name, splits, recipe):
-        self.side.check_data(model_name, splits, recipe)
+        self.side.check_data(model_name, splits, recipe, num_outputs=self.head.num_outputs(splits))
 
     def adapt(self, model_name, splits, options):
         """Builder kwargs computed from the training split (vocabularies, statistics)."""

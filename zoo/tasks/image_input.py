@@ -108,7 +108,7 @@ class ImageInput(InputSide):
             dataset, seed=seed, data_dir=data_dir, image_size=image_size, skip_bad_files=skip_bad_files
         )
 
-    def check_data(self, model_name, splits, recipe):
+    def check_data(self, model_name, splits, recipe, num_outputs=None):
         smallest = registry.model_info(model_name)["min_input_size"]
         if min(splits.input_shape[:2]) < smallest:
             raise ZooError(
@@ -116,7 +116,7 @@ class ImageInput(InputSide):
                 f"{splits.input_shape[:2]}: pass --image_size (folder and tfds data) or another --model."
             )
         memory.check_training_fits(
-            lambda: create_model(model_name, num_classes=splits.num_classes, input_shape=splits.input_shape),
+            lambda: create_model(model_name, num_classes=num_outputs, input_shape=splits.input_shape),
             recipe["batch_size"],
             splits.input_shape,
         )
