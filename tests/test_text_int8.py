@@ -59,7 +59,8 @@ def tflite_logits(path, token_ids):
         interpreter.invoke()
         logits.append(interpreter.get_tensor(output_detail["index"]))
     scale, zero_point = output_detail["quantization"]
-    return (np.concatenate(logits).astype(np.float32) - zero_point) * scale
+    logits = np.concatenate(logits).astype(np.float32)
+    return (logits - zero_point) * scale if scale else logits  # float32 scores (zoo's default) as they are
 
 
 def softmax_input_scales(path):
