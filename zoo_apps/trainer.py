@@ -133,6 +133,18 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
         )
 
 
+def seconds_left(epoch_seconds, epochs_left, warmup_seconds=0.0):
+    """Estimated seconds for `epochs_left` more epochs, from the durations of the epochs this process ran.
+
+    The first epoch also traces the training and evaluation steps (on small models that takes several
+    times a later epoch): once later epochs exist it is left out; alone, it counts without
+    `warmup_seconds`, the time its first training and first validation batch took (tracing included).
+    """
+    later = epoch_seconds[1:]
+    per_epoch = sum(later) / len(later) if later else max(epoch_seconds[0] - warmup_seconds, 0.0)
+    return per_epoch * epochs_left
+
+
 class Progress(keras.callbacks.Callback):
     """Prints one line per epoch: epoch k of n, its metrics, the time spent and the time left."""
 
@@ -141,14 +153,46 @@ class Progress(keras.callbacks.Callback):
         self.epochs = epochs
 
     def on_train_begin(self, logs=None):
-        self.start, self.first_epoch = time.perf_counter(), None
+        self.start, self.epoch_seconds, self.warmup, self.first_batch = time.perf_counter(), [], 0.0, None
+
+    # The first epoch's first training and first validation batch (the tracing) are timed up to the next
+    # batch's start, or the end of their loop: `*_batch_begin` hooks leave Keras's asynchronous callbacks on.
+    def _first_batch_starts(self):
+        if not self.epoch_seconds:
+            self.first_batch = time.perf_counter()
+
+    def _first_batch_ends(self):
+        if self.first_batch is not None:
+            self.warmup += time.perf_counter() - self.first_batch
+            self.first_batch = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.perf_counter()
+        self._first_batch_starts()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if batch == 1:
+            self._first_batch_ends()
+
+    def on_test_begin(self, logs=None):
+        self._first_batch_ends()
+        self._first_batch_starts()
+
+    def on_test_batch_begin(self, batch, logs=None):
+        if batch == 1:
+            self._first_batch_ends()
+
+    def on_test_end(self, logs=None):
+        self._first_batch_ends()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.first_epoch = epoch if self.first_epoch is None else self.first_epoch
-        elapsed = time.perf_counter() - self.start
-        left = elapsed / (epoch + 1 - self.first_epoch) * (self.epochs - epoch - 1)
+        now = time.perf_counter()
+        self.epoch_seconds.append(now - self.epoch_start)
+        left = seconds_left(self.epoch_seconds, self.epochs - epoch - 1, self.warmup)
         shown = ", ".join(f"{name} {value:.4f}" for name, value in (logs or {}).items() if name != "learning_rate")
-        print(f"epoch {epoch + 1}/{self.epochs}: {shown}; {elapsed:.0f} s, about {left:.0f} s left", flush=True)
+        print(
+            f"epoch {epoch + 1}/{self.epochs}: {shown}; {now - self.start:.0f} s, about {left:.0f} s left", flush=True
+        )
 
 
 def epoch_stream(train, epochs, first_epoch):
