@@ -14,6 +14,10 @@ from zoo.errors import ZooError
 from zoo.files import atomic_path
 from zoo.run_folder import CHECKPOINTS, HISTORY, LOGS
 
+# Seconds of training a kill may lose: checkpoints are written at most this often (and after the first and
+# last epoch). Under a distribution strategy, after every epoch: saving is collective, every worker must join.
+CHECKPOINT_SECONDS = 10.0
+
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     """`BackupAndRestore` that a kill at any moment leaves consistent, and that also restores the state of
@@ -22,11 +26,20 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     Each epoch's weights go to a file of their own, renamed into place; only then does
     `training_metadata.json` (renamed into place too) name them, and the previous file goes.
     Every worker restores from `backup_dir`; only the chief keeps what it saves.
+    A checkpoint is written after the first and the last epoch, and after each epoch that ends
+    `min_seconds` or more after the previous checkpoint (a write costs about as much as a small
+    model's epoch); with `min_seconds=0`, after every epoch.
     """
 
-    def __init__(self, backup_dir, chief=True):
+    def __init__(self, backup_dir, chief=True, min_seconds=0.0):
         super().__init__(backup_dir, delete_checkpoint=False)
-        self.chief = chief
+        self.chief, self.min_seconds, self.saved_at = chief, min_seconds, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        if self.saved_at is None or epoch + 1 == self.params["epochs"] or now - self.saved_at >= self.min_seconds:
+            super().on_epoch_end(epoch, logs)
+            self.saved_at = now
 
     def _save_model(self):
         name = f"epoch_{self._current_epoch}.weights.h5"
@@ -218,7 +231,8 @@ def fit(task, model, splits, recipe, folder, seed, chief=True):
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     train, validation = (dataset.with_options(options) for dataset in task.training_pipelines(splits, recipe, seed))
     task.compile(model, recipe, lambda: make_optimizer(recipe, int(train.cardinality())))
-    callbacks = [StopOnNonFiniteLoss(), AtomicBackupAndRestore(str(folder.file(CHECKPOINTS)), chief)]
+    every = 0.0 if tf.distribute.has_strategy() else CHECKPOINT_SECONDS
+    callbacks = [StopOnNonFiniteLoss(), AtomicBackupAndRestore(str(folder.file(CHECKPOINTS)), chief, every)]
     if chief:
         callbacks += [
             keras.callbacks.CSVLogger(str(folder.file(HISTORY)), append=True),

@@ -1,4 +1,4 @@
-"""The time left printed after each epoch: the first epoch's tracing is not taken for every epoch's cost."""
+"""Where training time goes: the time left printed after each epoch, how often checkpoints are written."""
 
 import re
 
@@ -57,3 +57,21 @@ def test_progress_estimates_from_the_steady_epochs(monkeypatch, capsys):
     left = [int(re.search(r"about (\d+) s left", line).group(1)) for line in lines]
     assert left == [5 * (9 - epoch) for epoch in range(10)]
     assert lines[0].startswith("epoch 1/10: loss 1.0000; 40 s") and lines[-1].startswith("epoch 10/10")
+
+
+def test_checkpoints_are_written_after_the_first_and_last_epoch_and_at_most_every_min_seconds(tmp_path, monkeypatch):
+    clock, saved = Clock(), []
+    monkeypatch.setattr(trainer.time, "perf_counter", clock)
+    monkeypatch.setattr(trainer.AtomicBackupAndRestore, "_save_model", lambda self: saved.append(self._current_epoch))
+    backup = trainer.AtomicBackupAndRestore(str(tmp_path), min_seconds=10.0)
+    backup.set_params({"epochs": 12})
+    for epoch in range(12):  # 3 s an epoch
+        clock.now += 3.0
+        backup.on_epoch_end(epoch)
+    assert saved == [1, 5, 9, 12]  # epoch 1; epoch 5, 12 s after; epoch 9; the last
+    every_epoch = trainer.AtomicBackupAndRestore(str(tmp_path), min_seconds=0.0)
+    every_epoch.set_params({"epochs": 3})
+    saved.clear()
+    for epoch in range(3):
+        every_epoch.on_epoch_end(epoch)
+    assert saved == [1, 2, 3]
