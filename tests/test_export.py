@@ -29,6 +29,7 @@ def confident_training_images(exported_run):
     return images[chosen][:5], labels[chosen][:5]
 
 
+@pytest.mark.slow
 def test_export_writes_verified_files_and_report(exported_run):
     model_dir, stdout = exported_run
     export_dir = model_dir / "export"
@@ -79,6 +80,7 @@ def test_export_writes_verified_files_and_report(exported_run):
     assert {"tensorflow", "keras", "ai_edge_litert"} <= set(description["versions"])
 
 
+@pytest.mark.slow
 def test_saved_model_serves_raw_pixels_at_any_batch(exported_run):
     model_dir, _ = exported_run
     signature = tf.saved_model.load(str(model_dir / "export/saved_model")).signatures["serving_default"]
@@ -90,6 +92,7 @@ def test_saved_model_serves_raw_pixels_at_any_batch(exported_run):
     np.testing.assert_allclose(served, model(pixels), atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_predictor_labels_training_images(exported_run, confident_training_images, flavour):
     images, labels = confident_training_images
@@ -104,6 +107,7 @@ def test_predictor_labels_training_images(exported_run, confident_training_image
     assert len(single) == 1 and len(single[0]) == 10 and single[0][0][0] == str(labels[0])
 
 
+@pytest.mark.slow
 def test_predict_cli_reads_png_and_jpeg_and_resizes(exported_run, confident_training_images, tmp_path):
     images, labels = confident_training_images
     files = []
@@ -123,6 +127,7 @@ def test_predict_cli_reads_png_and_jpeg_and_resizes(exported_run, confident_trai
     assert all(len(line.split(", ")) == 2 for line in lines)
 
 
+@pytest.mark.slow
 def test_bad_inputs_give_clear_errors(exported_run, tmp_path):
     export_dir = exported_run[0] / "export"
     predictor = export.Predictor(export_dir / "model_int8.tflite")
@@ -158,6 +163,7 @@ def test_bad_inputs_give_clear_errors(exported_run, tmp_path):
         export.to_tflite(export_dir / "saved_model", tmp_path / "m.tflite", flavour="int8")
 
 
+@pytest.mark.slow
 def test_truncated_tflite_is_a_one_line_error(exported_run, tmp_path):
     export_dir = exported_run[0] / "export"
     truncated = tmp_path / "model_int8.tflite"
@@ -171,6 +177,7 @@ def test_truncated_tflite_is_a_one_line_error(exported_run, tmp_path):
     assert_one_line_error(run(predict.cli, f"--model={tmp_path}", str(image), check=False), "is a folder")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content", [b"", b"PK\x03\x04 truncated", b"random bytes, not a model"])
 def test_corrupt_model_keras_is_a_one_line_error(exported_run, tmp_path, content):
     for name in ("config.json", "metrics.json"):
@@ -192,6 +199,7 @@ class MatrixInverse(keras.layers.Layer):
         return tf.linalg.inv(x)
 
 
+@pytest.mark.slow
 def test_ops_without_builtin_kernels_are_refused(tmp_path):
     inputs = keras.Input((3, 3))
     model = keras.Model(inputs, keras.layers.Flatten()(MatrixInverse()(inputs)))
@@ -211,6 +219,7 @@ def test_ops_without_builtin_kernels_are_refused(tmp_path):
         export.operators.check_builtin_operators(flex_model, "inverse.tflite")
 
 
+@pytest.mark.slow
 def test_mixed_precision_model_exports_in_float32(tmp_path):
     try:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
@@ -224,6 +233,7 @@ def test_mixed_precision_model_exports_in_float32(tmp_path):
     np.testing.assert_allclose(export.Predictor(tmp_path / "model.tflite").outputs(pixels), expected, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_interrupted_writes_leave_no_final_file(exported_run, tmp_path, monkeypatch):
     export_dir = exported_run[0] / "export"
     write_bytes = pathlib.Path.write_bytes
@@ -267,6 +277,7 @@ def test_interrupted_writes_leave_no_final_file(exported_run, tmp_path, monkeypa
     assert written == {"model_float32.tflite", "model_float32.json", "export.log"}  # no report.json
 
 
+@pytest.mark.slow
 def test_report_describes_every_file_and_stale_temporaries_go(exported_run, tmp_path):
     run_copy = tmp_path / "run"
     shutil.copytree(exported_run[0], run_copy)
@@ -281,6 +292,7 @@ def test_report_describes_every_file_and_stale_temporaries_go(exported_run, tmp_
     assert "| `model_int8.tflite` |" in card and "median of 1,000 runs" in card and "{'runs'" not in card
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_every_file_carries_standard_metadata_with_its_labels(exported_run, flavour):
     from export.tflite_metadata import associated_files, read_metadata
@@ -295,6 +307,7 @@ def test_every_file_carries_standard_metadata_with_its_labels(exported_run, flav
     assert metadata["outputs"][0].associated_files[0].name == "labels.txt"
 
 
+@pytest.mark.slow
 def test_a_file_below_the_gate_fails_the_export_command(exported_run, tmp_path, monkeypatch):
     from export import run as export_run_module
     from zoo.tasks import classification
@@ -325,6 +338,7 @@ def test_paired_interval_of_an_accuracy_difference():
     assert 0.03 < low < 0.1 < high < 0.17
 
 
+@pytest.mark.slow
 def test_a_model_from_elsewhere_is_requantized_with_images_from_a_folder(exported_run, tmp_path):
     images, _ = next(load_image_dataset("digits").train.batch(40).as_numpy_iterator())
     for index, image in enumerate(images):

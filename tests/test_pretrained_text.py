@@ -37,6 +37,7 @@ def features_and_logits(model, texts):
     return np.asarray(classifier(ids, training=False)), mean @ kernel + bias
 
 
+@pytest.mark.slow
 def test_mean_pooling_averages_the_token_outputs_without_padding(bert_test):
     keras.utils.set_random_seed(0)
     model = zoo.create_model("bert", 2, vocabulary=VOCABULARY, sequence_length=8, preset="bert_test", pooling="mean")
@@ -82,6 +83,7 @@ def tiny_encoder(tmp_path, monkeypatch, bert_test):
     return backbone, weights_file
 
 
+@pytest.mark.slow
 def test_shipped_encoder_is_a_preset_name_offline_and_verified(tiny_encoder, tmp_path):
     saved, weights_file = tiny_encoder
     model = zoo.create_model("bert", 2, preset="bert_mlm_tiny", sequence_length=8, pooling="mean")
@@ -107,6 +109,7 @@ def test_shipped_encoder_is_a_preset_name_offline_and_verified(tiny_encoder, tmp
         zoo.create_model("bert", 2, preset="bert_mlm_tiny", sequence_length=8)
 
 
+@pytest.mark.slow
 def test_the_package_ships_the_mr_encoder_and_its_fine_tuned_classifier():
     encoder, classifier = manifest.pretrained_info("bert_mlm_mr"), manifest.pretrained_info("bert_mr")
     for name, entry in (("bert_mlm_mr", encoder), ("bert_mr", classifier)):
