@@ -11,9 +11,9 @@ import tensorflow as tf
 
 import export
 import zoo
-from export import convert, predict, verify
+from export import convert, external, predict, verify
 from export.__main__ import cli
-from helpers import assert_one_line_error, run
+from helpers import assert_one_line_error, run, write_pngs
 from zoo.datasets import load_image_dataset
 
 FLAVOURS = ("float32", "float16", "dynamic", "int8")
@@ -360,3 +360,14 @@ def test_a_model_from_elsewhere_is_requantized_with_images_from_a_folder(exporte
         assert export.Predictor(out / "model_int8.tflite").labels == [str(digit) for digit in range(10)]
     result = run(cli, f"--model={exported_run[0] / 'model.keras'}", check=False)
     assert_one_line_error(result, "--model needs --calibration_images=DIR and --output_dir=DIR")
+
+
+def test_calibration_images_of_a_model_from_elsewhere_are_resized_raw_pixels(tmp_path):
+    write_pngs(tmp_path / "photos", count=3, size=8)
+    (tmp_path / "photos" / "notes.txt").write_text("not an image")
+    images = external.load_images(tmp_path / "photos", (16, 12, 3))
+    assert images.shape == (6, 16, 12, 3) and images.dtype == np.float32
+    dark, light = images[:3], images[3:]  # sorted paths: dark/ before light/
+    assert dark.mean() < 60 < 190 < light.mean() and images.max() <= 255
+    with pytest.raises(zoo.ZooError, match="holds no images"):
+        external.load_images(tmp_path / "photos" / "dark" / "nothing", (16, 12, 3))

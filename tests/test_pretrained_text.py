@@ -124,3 +124,14 @@ def test_the_package_ships_the_mr_encoder_and_its_fine_tuned_classifier():
     assert len(labels) == classifier["test_examples"]
     accuracy = float((logits.argmax(1) == labels).mean())
     assert accuracy == pytest.approx(classifier["test_accuracy_float16_weights"], abs=0.002)
+
+
+def test_the_shipped_encoder_is_listed_and_loads_with_its_vocabulary():
+    assert "bert_mlm_mr" in encoders.list_encoders()
+    assert encoders.is_encoder("bert_mlm_mr") and not encoders.is_encoder("cnn_mnist_5k")
+    assert not encoders.is_encoder(None) and not encoders.is_encoder("bert_tiny")  # a size, not an entry
+    entry, vocabulary, weights = encoders.load_encoder("bert_mlm_mr")
+    assert entry["model"] == "bert_mlm" and set(bert.SPECIAL_TOKENS) <= set(vocabulary)
+    assert weights and all(np.asarray(value).dtype == np.float16 for value in weights.values())
+    with pytest.raises(zoo.ZooError, match="cnn_mnist_5k is not an encoder entry: pass one of bert_mlm_mr"):
+        encoders.load_encoder("cnn_mnist_5k")

@@ -58,7 +58,6 @@ def test_the_exported_file_answers_rows_like_keras(diabetes_run, tmp_path):
         predictor.predict([{"age": 50}])
 
 
-@pytest.mark.slow
 def test_a_classification_table_and_wrong_models(tmp_path):
     metrics = run(
         tabular.main, "--model=mlp", "--dataset=breast_cancer", "--epochs=2", f"--model_dir={tmp_path}/mlp"
