@@ -7,18 +7,25 @@ import pytest
 from zoo_apps import trainer
 
 
-def test_one_epoch_counts_without_its_first_batches():
-    # 60 s, of which 50 s went to the first training and validation batches (tracing): 10 s an epoch.
-    assert trainer.seconds_left([60.0], 9, warmup_seconds=50.0) == pytest.approx(90.0)
+def test_one_epoch_counts_without_its_warmup():
+    # 60 s, of which 50 s went to tracing: 10 s an epoch.
+    assert trainer.seconds_left([60.0], 9, warmup=50.0) == pytest.approx(90.0)
 
 
 def test_later_epochs_leave_the_first_one_out():
-    assert trainer.seconds_left([60.0, 10.0, 12.0], 5, warmup_seconds=50.0) == pytest.approx(55.0)
+    assert trainer.seconds_left([60.0, 10.0, 12.0], 5, warmup=50.0) == pytest.approx(55.0)
     assert trainer.seconds_left([60.0, 10.0], 0) == 0.0
 
 
 def test_warmup_longer_than_the_epoch_gives_no_negative_estimate():
-    assert trainer.seconds_left([5.0], 3, warmup_seconds=6.0) == 0.0
+    assert trainer.seconds_left([5.0], 3, warmup=6.0) == 0.0
+
+
+def test_warmup_is_the_first_and_last_batch_beyond_the_steady_pace():
+    assert trainer.warmup_seconds([30.0, 1.0, 2.0, 1.0, 6.0]) == pytest.approx(29.0 + 5.0)  # trace, retrace
+    assert trainer.warmup_seconds([30.0, 1.0, 1.0, 0.5]) == pytest.approx(29.0)  # a smaller, faster last batch
+    assert trainer.warmup_seconds([5.0, 1.0]) == pytest.approx(4.0)
+    assert trainer.warmup_seconds([5.0]) == trainer.warmup_seconds([]) == 0.0  # nothing to compare with
 
 
 class Clock:
@@ -44,19 +51,20 @@ def run_epoch(progress, clock, epoch, train_batches, test_batches):
 
 
 def test_progress_estimates_from_the_steady_epochs(monkeypatch, capsys):
-    """A first epoch of 40 s (30 s tracing the training step, 5 s the validation step) then 5 s epochs:
-    10 epochs take 85 s, and each line says about what is left (the old estimate said 360 s after epoch 1)."""
+    """Epochs of 5 training and 3 validation batches of 1 s; the first epoch traces both steps (29 s and
+    4 s more for their first batch) and retraces them for their last, smaller batch (5 s and 2 s more): it
+    takes 48 s, and each line says what is left (the estimate from the whole first epoch said 432 s)."""
     clock = Clock()
     monkeypatch.setattr(trainer.time, "perf_counter", clock)
     progress = trainer.Progress(epochs=10)
     progress.on_train_begin()
-    run_epoch(progress, clock, 0, [30.0, 1.0, 1.0, 1.0, 1.0], [5.0, 1.0])
+    run_epoch(progress, clock, 0, [30.0, 1.0, 1.0, 1.0, 6.0], [5.0, 1.0, 3.0])
     for epoch in range(1, 10):
-        run_epoch(progress, clock, epoch, [1.0] * 4, [0.5, 0.5])
+        run_epoch(progress, clock, epoch, [1.0] * 5, [1.0] * 3)
     lines = capsys.readouterr().out.splitlines()
     left = [int(re.search(r"about (\d+) s left", line).group(1)) for line in lines]
-    assert left == [5 * (9 - epoch) for epoch in range(10)]
-    assert lines[0].startswith("epoch 1/10: loss 1.0000; 40 s") and lines[-1].startswith("epoch 10/10")
+    assert left == [8 * (9 - epoch) for epoch in range(10)]
+    assert lines[0].startswith("epoch 1/10: loss 1.0000; 48 s") and lines[-1].startswith("epoch 10/10")
 
 
 def test_checkpoints_are_written_after_the_first_and_last_epoch_and_at_most_every_min_seconds(tmp_path, monkeypatch):

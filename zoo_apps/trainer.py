@@ -146,15 +146,24 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
         )
 
 
-def seconds_left(epoch_seconds, epochs_left, warmup_seconds=0.0):
+def warmup_seconds(batch_seconds):
+    """How much longer one loop over batches (training or validation) of a process's first epoch took than
+    its steady pace: its first batch traces the step, and a last, smaller batch traces it again for its shape.
+    Each counts beyond the median of the batches between them (the faster one of two batches)."""
+    if len(batch_seconds) < 2:
+        return 0.0
+    steady = float(np.median(batch_seconds[1:-1])) if len(batch_seconds) > 2 else min(batch_seconds)
+    return max(batch_seconds[0] - steady, 0.0) + max(batch_seconds[-1] - steady, 0.0)
+
+
+def seconds_left(epoch_seconds, epochs_left, warmup=0.0):
     """Estimated seconds for `epochs_left` more epochs, from the durations of the epochs this process ran.
 
     The first epoch also traces the training and evaluation steps (on small models that takes several
-    times a later epoch): once later epochs exist it is left out; alone, it counts without
-    `warmup_seconds`, the time its first training and first validation batch took (tracing included).
+    times a later epoch): once later epochs exist it is left out; alone, it counts without its `warmup`.
     """
     later = epoch_seconds[1:]
-    per_epoch = sum(later) / len(later) if later else max(epoch_seconds[0] - warmup_seconds, 0.0)
+    per_epoch = sum(later) / len(later) if later else max(epoch_seconds[0] - warmup, 0.0)
     return per_epoch * epochs_left
 
 
@@ -166,39 +175,41 @@ class Progress(keras.callbacks.Callback):
         self.epochs = epochs
 
     def on_train_begin(self, logs=None):
-        self.start, self.epoch_seconds, self.warmup, self.first_batch = time.perf_counter(), [], 0.0, None
+        self.start, self.epoch_seconds, self.warmup, self.starts = time.perf_counter(), [], 0.0, None
 
-    # The first epoch's first training and first validation batch (the tracing) are timed up to the next
-    # batch's start, or the end of their loop: `*_batch_begin` hooks leave Keras's asynchronous callbacks on.
-    def _first_batch_starts(self):
-        if not self.epoch_seconds:
-            self.first_batch = time.perf_counter()
+    # The first epoch's batches are timed from one batch's start to the next's (or the loop's end), for
+    # `warmup_seconds`: `*_batch_begin` hooks leave Keras's asynchronous callbacks on.
+    def _loop_begins(self):
+        self.starts = [time.perf_counter()] if not self.epoch_seconds else None
 
-    def _first_batch_ends(self):
-        if self.first_batch is not None:
-            self.warmup += time.perf_counter() - self.first_batch
-            self.first_batch = None
+    def _batch_begins(self, batch):
+        if self.starts is not None and batch > 0:
+            self.starts.append(time.perf_counter())
+
+    def _loop_ends(self):
+        if self.starts is not None:
+            self.warmup += warmup_seconds(np.diff([*self.starts, time.perf_counter()]))
+            self.starts = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch_start = time.perf_counter()
-        self._first_batch_starts()
+        self._loop_begins()
 
     def on_train_batch_begin(self, batch, logs=None):
-        if batch == 1:
-            self._first_batch_ends()
+        self._batch_begins(batch)
 
     def on_test_begin(self, logs=None):
-        self._first_batch_ends()
-        self._first_batch_starts()
+        self._loop_ends()
+        self._loop_begins()
 
     def on_test_batch_begin(self, batch, logs=None):
-        if batch == 1:
-            self._first_batch_ends()
+        self._batch_begins(batch)
 
     def on_test_end(self, logs=None):
-        self._first_batch_ends()
+        self._loop_ends()
 
     def on_epoch_end(self, epoch, logs=None):
+        self._loop_ends()  # without validation
         now = time.perf_counter()
         self.epoch_seconds.append(now - self.epoch_start)
         left = seconds_left(self.epoch_seconds, self.epochs - epoch - 1, self.warmup)
