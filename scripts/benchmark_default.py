@@ -1,7 +1,7 @@
 """Wall time and test accuracy of the default command against the keras-io "Simple MNIST convnet" example.
 
-Both run as fresh processes (start-up and imports included), alternately (zoo first in even rounds,
-the peer first in odd ones) so that drifts in machine load hit both alike, on the same data: the zoo's
+Both run as fresh processes (start-up and imports included), alternately (the peer first in odd
+rounds, zoo first in even ones) so that drifts in machine load hit both alike, on the same data: the zoo's
 mnist_5k split with seed 0; the peer (scripts/keras_io_mnist_convnet.py) trains on its 4,000 training
 digits (holding out 10% for validation, as published) and both are scored on its 500 test digits.
 
@@ -9,6 +9,7 @@ digits (holding out 10% for validation, as published) and both are scored on its
 """
 
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -38,22 +39,26 @@ def write_peer_data(path):
 
 
 def timed(command):
+    """(wall seconds, CPU seconds) of running `command`; CPU time varies less on a shared machine."""
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    if status:
+        raise SystemExit(f"{' '.join(command)} failed (wait status {status})")
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
 def run_zoo(folder, index):
     model_dir = folder / f"zoo{index}"
     command = [sys.executable, "-m", "zoo_apps.image_classify", "--model=cnn", f"--model_dir={model_dir}"]
     seconds = timed(command + FLAGS.zoo_args)
-    return seconds, json.loads((model_dir / "metrics.json").read_text())["test"]["accuracy"]
+    return *seconds, json.loads((model_dir / "metrics.json").read_text())["test"]["accuracy"]
 
 
 def run_peer(folder, index):
     result = folder / f"peer{index}.json"
     seconds = timed([sys.executable, str(PEER), f"--data={folder / 'data.npz'}", f"--result={result}"])
-    return seconds, json.loads(result.read_text())["test_accuracy"]
+    return *seconds, json.loads(result.read_text())["test_accuracy"]
 
 
 def main(argv):
@@ -63,19 +68,25 @@ def main(argv):
         folder = pathlib.Path(tmp)
         write_peer_data(folder / "data.npz")
         for index in range(FLAGS.rounds):
-            for name in sorted(runs, reverse=bool(index % 2)):  # zoo first, then peer first, ...
-                results[name].append(runs[name](folder, index))
-                print(f"round {index + 1} {name}: {results[name][-1][0]:.1f} s, test {results[name][-1][1]:.4f}")
+            for name in sorted(runs, reverse=bool(index % 2)):  # peer first, then zoo first, ...
+                wall, cpu, accuracy = runs[name](folder, index)
+                results[name].append((wall, cpu, accuracy))
+                print(f"round {index + 1} {name}: {wall:.1f} s wall, {cpu:.1f} s CPU, test {accuracy:.4f}", flush=True)
     zoo_command = " ".join(["python -m zoo_apps.image_classify --model=cnn", *FLAGS.zoo_args])
     print(f"\n{zoo_command}  vs  keras-io 'Simple MNIST convnet', mnist_5k, {FLAGS.rounds} alternating rounds")
     for name, label in (("zoo", "zoo default command"), ("peer", "keras-io example")):
-        seconds, accuracy = (np.array(a) for a in zip(*results[name]))
+        wall, cpu, accuracy = (np.array(a) for a in zip(*results[name]))
         print(
-            f"  {label:20s} wall {np.median(seconds):5.1f} s (runs: {', '.join(f'{s:.1f}' for s in seconds)}), "
-            f"test accuracy {np.median(accuracy):.4f} (runs: {', '.join(f'{a:.4f}' for a in accuracy)})"
+            f"  {label:20s} wall {np.median(wall):5.1f} s (runs: {listed(wall, '.1f')}), CPU {np.median(cpu):5.1f} s "
+            f"(runs: {listed(cpu, '.1f')}), test accuracy {np.median(accuracy):.4f} (runs: {listed(accuracy, '.4f')})"
         )
-    ratios = [zoo[0] / peer[0] for zoo, peer in zip(results["zoo"], results["peer"])]
-    print(f"  ratio zoo / peer: median {np.median(ratios):.2f} (per round {min(ratios):.2f}-{max(ratios):.2f})")
+    for index, what in ((0, "wall"), (1, "CPU")):
+        ratios = [zoo[index] / peer[index] for zoo, peer in zip(results["zoo"], results["peer"])]
+        print(f"  ratio zoo / peer, {what}: median {np.median(ratios):.2f} (per round {listed(ratios, '.2f')})")
+
+
+def listed(values, spec):
+    return ", ".join(format(value, spec) for value in values)
 
 
 if __name__ == "__main__":
