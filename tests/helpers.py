@@ -5,6 +5,7 @@ import dataclasses
 import io
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 WORDS = {
@@ -38,6 +39,16 @@ def run(main, *args, check=True):
     if check and code:
         raise AssertionError(f"exit {code}: {result.stderr[-3000:]}")
     return result
+
+
+def slow_unless(cases, fast):
+    """`cases` (values, or tuples of arguments) as pytest params, each marked `slow` unless its first value is in
+    `fast`: `pytest -m "not slow"` keeps a cheap representative of a parametrized test."""
+    params = []
+    for case in cases:
+        values = case if isinstance(case, tuple) else (case,)
+        params.append(pytest.param(*values, marks=() if values[0] in fast else pytest.mark.slow))
+    return params
 
 
 def assert_one_line_error(result, message):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import zoo
-from helpers import write_pngs, write_reviews
+from helpers import slow_unless, write_pngs, write_reviews
 from zoo.recipes import override
 from zoo.run_folder import RunFolder
 from zoo_apps import experiment, trainer
@@ -51,7 +51,7 @@ def two_steps_per_epoch():
     keras.config.set_max_steps_per_epoch(None)
 
 
-@pytest.mark.parametrize("model_name", CASES)
+@pytest.mark.parametrize("model_name", slow_unless(CASES, fast={"cnn", "bag_of_embeddings"}))
 def test_two_trainings_with_one_seed_give_identical_weights(model_name, data, tmp_path, two_steps_per_epoch):
     task_name, dataset = CASES[model_name]
     task = zoo.get_task(task_name)

@@ -42,6 +42,7 @@ def checksum(text):
     return re.findall(r"final weights checksum ([\d.]+)", text)
 
 
+@pytest.mark.slow
 def test_two_workers_train_in_sync_and_only_the_chief_writes(tmp_path):
     model_dir, log_dir = tmp_path / "run", tmp_path / "logs"
     result = subprocess.run(cluster_command(model_dir, log_dir, epochs=2), capture_output=True, text=True, timeout=300)
@@ -62,6 +63,7 @@ def worker_pid(launcher_pid, index):
     return None
 
 
+@pytest.mark.slow
 def test_restarted_cluster_resumes_after_a_worker_is_killed(tmp_path):
     model_dir, log_dir = tmp_path / "run", tmp_path / "logs"
     command = cluster_command(model_dir, log_dir, epochs=12)
@@ -104,6 +106,7 @@ def test_strategy_errors_are_one_line(tf_config, strategy, message, tmp_path, mo
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.slow
 def test_mixed_precision_keeps_weights_and_logits_in_float32():
     expected = "mixed_float16" if tf.config.list_physical_devices("GPU") else "mixed_bfloat16"
     try:

@@ -11,9 +11,9 @@ import tensorflow as tf
 
 import export
 import zoo
-from export import convert, predict, verify
+from export import convert, external, predict, verify
 from export.__main__ import cli
-from helpers import assert_one_line_error, run
+from helpers import assert_one_line_error, run, write_pngs
 from zoo.datasets import load_image_dataset
 
 FLAVOURS = ("float32", "float16", "dynamic", "int8")
@@ -29,6 +29,7 @@ def confident_training_images(exported_run):
     return images[chosen][:5], labels[chosen][:5]
 
 
+@pytest.mark.slow
 def test_export_writes_verified_files_and_report(exported_run):
     model_dir, stdout = exported_run
     export_dir = model_dir / "export"
@@ -88,6 +89,7 @@ def test_export_writes_verified_files_and_report(exported_run):
     assert {"tensorflow", "keras", "ai_edge_litert"} <= set(description["versions"])
 
 
+@pytest.mark.slow
 def test_saved_model_serves_raw_pixels_at_any_batch(exported_run):
     model_dir, _ = exported_run
     signature = tf.saved_model.load(str(model_dir / "export/saved_model")).signatures["serving_default"]
@@ -99,6 +101,7 @@ def test_saved_model_serves_raw_pixels_at_any_batch(exported_run):
     np.testing.assert_allclose(served, model(pixels), atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_predictor_labels_training_images(exported_run, confident_training_images, flavour):
     images, labels = confident_training_images
@@ -113,6 +116,7 @@ def test_predictor_labels_training_images(exported_run, confident_training_image
     assert len(single) == 1 and len(single[0]) == 10 and single[0][0][0] == str(labels[0])
 
 
+@pytest.mark.slow
 def test_predict_cli_reads_png_and_jpeg_and_resizes(exported_run, confident_training_images, tmp_path):
     images, labels = confident_training_images
     files = []
@@ -132,6 +136,7 @@ def test_predict_cli_reads_png_and_jpeg_and_resizes(exported_run, confident_trai
     assert all(len(line.split(", ")) == 2 for line in lines)
 
 
+@pytest.mark.slow
 def test_bad_inputs_give_clear_errors(exported_run, tmp_path):
     export_dir = exported_run[0] / "export"
     predictor = export.Predictor(export_dir / "model_int8.tflite")
@@ -167,6 +172,7 @@ def test_bad_inputs_give_clear_errors(exported_run, tmp_path):
         export.to_tflite(export_dir / "saved_model", tmp_path / "m.tflite", flavour="int8")
 
 
+@pytest.mark.slow
 def test_truncated_tflite_is_a_one_line_error(exported_run, tmp_path):
     export_dir = exported_run[0] / "export"
     truncated = tmp_path / "model_int8.tflite"
@@ -180,6 +186,7 @@ def test_truncated_tflite_is_a_one_line_error(exported_run, tmp_path):
     assert_one_line_error(run(predict.cli, f"--model={tmp_path}", str(image), check=False), "is a folder")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("content", [b"", b"PK\x03\x04 truncated", b"random bytes, not a model"])
 def test_corrupt_model_keras_is_a_one_line_error(exported_run, tmp_path, content):
     for name in ("config.json", "metrics.json"):
@@ -201,6 +208,7 @@ class MatrixInverse(keras.layers.Layer):
         return tf.linalg.inv(x)
 
 
+@pytest.mark.slow
 def test_ops_without_builtin_kernels_are_refused(tmp_path):
     inputs = keras.Input((3, 3))
     model = keras.Model(inputs, keras.layers.Flatten()(MatrixInverse()(inputs)))
@@ -220,6 +228,7 @@ def test_ops_without_builtin_kernels_are_refused(tmp_path):
         export.operators.check_builtin_operators(flex_model, "inverse.tflite")
 
 
+@pytest.mark.slow
 def test_mixed_precision_model_exports_in_float32(tmp_path):
     try:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
@@ -233,6 +242,7 @@ def test_mixed_precision_model_exports_in_float32(tmp_path):
     np.testing.assert_allclose(export.Predictor(tmp_path / "model.tflite").outputs(pixels), expected, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_interrupted_writes_leave_no_final_file(exported_run, tmp_path, monkeypatch):
     export_dir = exported_run[0] / "export"
     write_bytes = pathlib.Path.write_bytes
@@ -276,6 +286,7 @@ def test_interrupted_writes_leave_no_final_file(exported_run, tmp_path, monkeypa
     assert written == {"model_float32.tflite", "model_float32.json", "export.log"}  # no report.json
 
 
+@pytest.mark.slow
 def test_report_describes_every_file_and_stale_temporaries_go(exported_run, tmp_path):
     run_copy = tmp_path / "run"
     shutil.copytree(exported_run[0], run_copy)
@@ -290,6 +301,7 @@ def test_report_describes_every_file_and_stale_temporaries_go(exported_run, tmp_
     assert "| `model_int8.tflite` |" in card and "median of 7 rounds of 300 runs" in card and "{'runs'" not in card
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flavour", FLAVOURS)
 def test_every_file_carries_standard_metadata_with_its_labels(exported_run, flavour):
     from export.tflite_metadata import associated_files, read_metadata
@@ -306,6 +318,7 @@ def test_every_file_carries_standard_metadata_with_its_labels(exported_run, flav
     assert metadata["outputs"][0].associated_files[0].name == "labels.txt"
 
 
+@pytest.mark.slow
 def test_a_file_below_the_gate_fails_the_export_command(exported_run, tmp_path, monkeypatch):
     from export import run as export_run_module
     from zoo.tasks import classification
@@ -336,6 +349,7 @@ def test_paired_interval_of_an_accuracy_difference():
     assert 0.03 < low < 0.1 < high < 0.17
 
 
+@pytest.mark.slow
 def test_a_model_from_elsewhere_is_requantized_with_images_from_a_folder(exported_run, tmp_path):
     images, _ = next(load_image_dataset("digits").train.batch(40).as_numpy_iterator())
     for index, image in enumerate(images):
@@ -357,3 +371,14 @@ def test_a_model_from_elsewhere_is_requantized_with_images_from_a_folder(exporte
         assert export.Predictor(out / "model_int8.tflite").labels == [str(digit) for digit in range(10)]
     result = run(cli, f"--model={exported_run[0] / 'model.keras'}", check=False)
     assert_one_line_error(result, "--model needs --calibration_images=DIR and --output_dir=DIR")
+
+
+def test_calibration_images_of_a_model_from_elsewhere_are_resized_raw_pixels(tmp_path):
+    write_pngs(tmp_path / "photos", count=3, size=8)
+    (tmp_path / "photos" / "notes.txt").write_text("not an image")
+    images = external.load_images(tmp_path / "photos", (16, 12, 3))
+    assert images.shape == (6, 16, 12, 3) and images.dtype == np.float32
+    dark, light = images[:3], images[3:]  # sorted paths: dark/ before light/
+    assert dark.mean() < 60 < 190 < light.mean() and images.max() <= 255
+    with pytest.raises(zoo.ZooError, match="holds no images"):
+        external.load_images(tmp_path / "photos" / "dark" / "nothing", (16, 12, 3))

@@ -12,6 +12,8 @@ import export
 import zoo
 from export import convert, verify
 
+pytestmark = pytest.mark.slow  # conversions and trainings: the full suite only
+
 TEST_SHAPES = {"lenet5": (16, 16, 1), "mobilenet_v2": (32, 32, 3), "resnet18": (16, 16, 3), "resnet56": (8, 8, 1)}
 TEST_KWARGS = {"mobilenet_v2": dict(alpha=0.35)}
 RELATIVE_TOLERANCE = {"float32": 1e-5, "float16": 1e-2, "dynamic": 5e-2, "int8": 0.15}

@@ -177,6 +177,7 @@ def bert_run(reviews, quick_latency, tmp_path_factory):
     return model_dir, export.export_run(model_dir, formats=["float32", "int8"])
 
 
+@pytest.mark.slow
 def test_bert_exports_with_its_wordpiece_tokenizer_in_the_sidecar(bert_run, reviews):
     model_dir, report = bert_run
     rows = {row["file"]: row for row in report["files"]}

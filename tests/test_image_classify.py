@@ -58,6 +58,7 @@ def test_run_writes_everything_into_model_dir(finished_run):
         assert [row["epoch"] for row in csv.DictReader(f)] == ["0", "1"]
 
 
+@pytest.mark.slow
 def test_model_keras_loads_in_a_fresh_process_with_only_keras_and_zoo(finished_run):
     metrics = json.loads((finished_run / "metrics.json").read_text())
     code = f"""
@@ -79,6 +80,7 @@ def test_rerunning_a_finished_run_keeps_its_results(finished_run):
     assert (finished_run / "metrics.json").read_text() == before
 
 
+@pytest.mark.slow
 def test_same_seed_gives_same_metrics(finished_run, tmp_path):
     train("--model=cnn", "--epochs=2", "--augment", f"--model_dir={tmp_path}/again", *FAST)
     first = json.loads((finished_run / "metrics.json").read_text())
@@ -132,6 +134,7 @@ def test_help_lists_the_apps_flags_and_not_tensorflows():
     assert "mnist_5k" in text and "--xla_" not in text and "--tfds" not in text and len(text.splitlines()) < 60
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("module", ["zoo_apps.image_classify", "export"])
 def test_a_command_line_keeps_native_start_up_logs_out_of_the_terminal(module):
     result = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True, text=True, timeout=120)

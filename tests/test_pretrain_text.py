@@ -51,6 +51,7 @@ def pretrained_run(reviews, tmp_path_factory):
     return folder / "run"
 
 
+@pytest.mark.slow
 def test_run_records_masked_token_metrics_vocabulary_and_curves(pretrained_run):
     metrics = json.loads((pretrained_run / "metrics.json").read_text())
     validation = metrics["validation"]
@@ -67,6 +68,7 @@ def test_run_records_masked_token_metrics_vocabulary_and_curves(pretrained_run):
     assert "masked-token accuracy" in (pretrained_run / "MODEL_CARD.md").read_text()
 
 
+@pytest.mark.slow
 def test_preset_loads_with_keras_hub_and_holds_the_trained_encoder(pretrained_run):
     preset = str(pretrained_run / "preset")
     tokenizer = keras_hub.models.BertTokenizer.from_preset(preset)
@@ -80,6 +82,7 @@ def test_preset_loads_with_keras_hub_and_holds_the_trained_encoder(pretrained_ru
     assert not [path for path in pretrained_run.iterdir() if path.name.startswith(".tmp-")]
 
 
+@pytest.mark.slow
 def test_text_classify_fine_tunes_from_the_pretrained_encoder(pretrained_run, reviews, tmp_path):
     preset = pretrained_run / "preset"
     run(
@@ -104,12 +107,14 @@ def test_text_classify_fine_tunes_from_the_pretrained_encoder(pretrained_run, re
         zoo.create_model("bert", 2, preset=str(preset), sequence_length=64)
 
 
+@pytest.mark.slow
 def test_the_same_command_finds_the_run_finished(pretrained_run):
     written = (pretrained_run / "preset" / "model.weights.h5").stat().st_mtime_ns
     assert "has finished already" in pretrain(pretrained_run).stdout
     assert (pretrained_run / "preset" / "model.weights.h5").stat().st_mtime_ns == written
 
 
+@pytest.mark.slow
 def test_a_pretraining_run_is_not_exported(pretrained_run):
     with pytest.raises(zoo.ZooError, match="run is not exported: fine-tune its preset/"):
         export_run(pretrained_run, formats=("saved_model",))

@@ -17,7 +17,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from helpers import assert_one_line_error, run
+from helpers import assert_one_line_error, run, slow_unless
 from zoo.datasets import load_image_dataset
 from zoo.pretrained import manifest
 from zoo.pretrained.weights_file import (
@@ -305,6 +305,7 @@ def test_bert_runs_are_refused_with_the_preset_to_use_instead(own_run, tmp_path)
         zoo.create_model("bert", pretrained=tmp_path)
 
 
+@pytest.mark.slow
 def test_image_app_fine_tunes_from_a_run_and_writes_a_card_with_its_export(own_run, tmp_path):
     # With a learning rate too small to change a float32 weight (0 is refused), the fine-tuned run keeps the
     # weights it started from.
@@ -328,6 +329,7 @@ def test_image_app_fine_tunes_from_a_run_and_writes_a_card_with_its_export(own_r
     assert "| `model_float32.tflite` |" in card and (model_dir / "export" / "model_float32.tflite").is_file()
 
 
+@pytest.mark.slow
 def test_text_app_fine_tunes_from_a_run_with_its_vocabulary(tmp_path):
     (tmp_path / "data").mkdir()
     for name, word in (("pos", "good"), ("neg", "bad")):
@@ -370,7 +372,7 @@ def test_the_package_ships_pretrained_entries():
     assert {"cnn_mnist_5k", "convnet_mnist_5k", "lenet5_mnist_5k", "resnet20_mnist_5k", "cnn_digits"} <= set(SHIPPED)
 
 
-@pytest.mark.parametrize("name", SHIPPED)
+@pytest.mark.parametrize("name", slow_unless(SHIPPED, fast=set(SHIPPED) - {"resnet20_mnist_5k"}))
 def test_every_shipped_entry_loads_matches_its_hash_and_predicts_its_test_split(name):
     entry = manifest.pretrained_info(name)
     weights_file = manifest.weights_dir() / entry["file"]

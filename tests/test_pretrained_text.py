@@ -38,6 +38,7 @@ def features_and_logits(model, texts):
     return np.asarray(classifier(inputs, training=False)), mean @ kernel + bias
 
 
+@pytest.mark.slow
 def test_mean_pooling_averages_the_token_outputs_without_padding(bert_test):
     keras.utils.set_random_seed(0)
     model = zoo.create_model("bert", 2, vocabulary=VOCABULARY, sequence_length=8, preset="bert_test", pooling="mean")
@@ -83,6 +84,7 @@ def tiny_encoder(tmp_path, monkeypatch, bert_test):
     return backbone, weights_file
 
 
+@pytest.mark.slow
 def test_shipped_encoder_is_a_preset_name_offline_and_verified(tiny_encoder, tmp_path):
     saved, weights_file = tiny_encoder
     model = zoo.create_model("bert", 2, preset="bert_mlm_tiny", sequence_length=8, pooling="mean")
@@ -108,6 +110,7 @@ def test_shipped_encoder_is_a_preset_name_offline_and_verified(tiny_encoder, tmp
         zoo.create_model("bert", 2, preset="bert_mlm_tiny", sequence_length=8)
 
 
+@pytest.mark.slow
 def test_the_package_ships_the_mr_encoder_and_its_fine_tuned_classifier():
     encoder, classifier = manifest.pretrained_info("bert_mlm_mr"), manifest.pretrained_info("bert_mr")
     for name, entry in (("bert_mlm_mr", encoder), ("bert_mr", classifier)):
@@ -122,3 +125,14 @@ def test_the_package_ships_the_mr_encoder_and_its_fine_tuned_classifier():
     assert len(labels) == classifier["test_examples"]
     accuracy = float((logits.argmax(1) == labels).mean())
     assert accuracy == pytest.approx(classifier["test_accuracy_float16_weights"], abs=0.002)
+
+
+def test_the_shipped_encoder_is_listed_and_loads_with_its_vocabulary():
+    assert "bert_mlm_mr" in encoders.list_encoders()
+    assert encoders.is_encoder("bert_mlm_mr") and not encoders.is_encoder("cnn_mnist_5k")
+    assert not encoders.is_encoder(None) and not encoders.is_encoder("bert_tiny")  # a size, not an entry
+    entry, vocabulary, weights = encoders.load_encoder("bert_mlm_mr")
+    assert entry["model"] == "bert_mlm" and set(bert.SPECIAL_TOKENS) <= set(vocabulary)
+    assert weights and all(np.asarray(value).dtype == np.float16 for value in weights.values())
+    with pytest.raises(zoo.ZooError, match="cnn_mnist_5k is not an encoder entry: pass one of bert_mlm_mr"):
+        encoders.load_encoder("cnn_mnist_5k")

@@ -19,6 +19,7 @@ from zoo_apps import image_classify, trainer
 FAST = ["--model=cnn", "--dataset=digits", "--epochs=1", "--batch_size=128"]
 
 
+@pytest.mark.slow
 def test_a_second_process_is_refused_and_a_dead_ones_lock_is_taken_over(tmp_path):
     model_dir = tmp_path / "run"
     model_dir.mkdir()
@@ -48,6 +49,7 @@ def test_a_history_that_cannot_be_parsed_does_not_block_a_run(tmp_path):
     assert [row["epoch"] for row in RunFolder(tmp_path).history()] == [0, 1, 3]
 
 
+@pytest.mark.slow
 def test_a_run_refuses_to_resume_on_changed_data(tmp_path):
     write_pngs(tmp_path / "data")
     args = ["--model=cnn", f"--dataset=folder:{tmp_path / 'data'}", "--epochs=1", f"--model_dir={tmp_path}/run"]
@@ -61,6 +63,7 @@ class Killed(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_a_killed_and_resumed_run_ends_exactly_like_an_uninterrupted_one(tmp_path, monkeypatch):
     """Shuffle order, augmentation, Dropout's random stream and the optimizer all carry over a kill."""
     write_pngs(tmp_path / "data", count=40, size=12)
@@ -86,6 +89,7 @@ def test_a_killed_and_resumed_run_ends_exactly_like_an_uninterrupted_one(tmp_pat
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "error",
     [

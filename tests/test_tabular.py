@@ -11,6 +11,7 @@ from ai_edge_litert.interpreter import Interpreter
 import export
 import zoo
 import zoo.tabular  # noqa: F401  (registers the tabular models)
+from helpers import slow_unless
 from zoo.datasets.tables import MISSING_CATEGORY, load_table_dataset
 from zoo.tabular import inputs, metrics, reference
 from zoo.tabular.linear import least_squares_start
@@ -166,12 +167,15 @@ def task_of(name):
 
 @pytest.mark.parametrize(
     "name, task",
-    [
-        ("linear_regression", "tabular_regression"),
-        ("logistic_regression", "tabular_classification"),
-        ("mlp", "tabular_classification"),
-        ("wide_and_deep", "tabular_regression"),
-    ],
+    slow_unless(
+        [
+            ("linear_regression", "tabular_regression"),
+            ("logistic_regression", "tabular_classification"),
+            ("mlp", "tabular_classification"),
+            ("wide_and_deep", "tabular_regression"),
+        ],
+        fast={"linear_regression"},
+    ),
 )
 def test_each_builder_builds_and_a_short_fit_reduces_the_loss(name, task, tables):
     splits = tables[task]
@@ -236,6 +240,7 @@ def diabetes():
     return load_table_dataset("diabetes", seed=0)
 
 
+@pytest.mark.slow
 def test_linear_regression_on_diabetes_reaches_scikit_learn(diabetes):
     """The registered recipe from the least-squares start (the epochs run as the steps of one
     epoch, full batches): R^2 within 0.01 and coefficients within 1% of scikit-learn's."""
@@ -316,6 +321,7 @@ def run_tflite(path, features):
     return np.array(outputs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", BUILDERS)
 def test_every_builder_converts_with_builtin_ops_only(name, tables, tmp_path):
     """float32 takes raw numbers (NaN for missing); int8 the `standardized_model` (one int8

@@ -21,6 +21,7 @@ def diabetes_run(tmp_path_factory):
     return model_dir
 
 
+@pytest.mark.slow
 def test_a_regression_run_reports_zoo_beside_scikit_learn(diabetes_run):
     metrics = json.loads((diabetes_run / "metrics.json").read_text())
     assert metrics["task"] == "tabular_regression" and metrics["test"]["num_examples"] == 44
@@ -37,6 +38,7 @@ def test_a_regression_run_reports_zoo_beside_scikit_learn(diabetes_run):
     assert (diabetes_run / "predictions.png").is_file()
 
 
+@pytest.mark.slow
 def test_the_exported_file_answers_rows_like_keras(diabetes_run, tmp_path):
     splits = load_table_dataset("diabetes", seed=0)
     schema, (features, _) = splits.extras["schema"], splits.extras["arrays"]["test"]

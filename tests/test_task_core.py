@@ -94,6 +94,7 @@ def toy_run(tmp_path_factory):
     return model_dir, metrics
 
 
+@pytest.mark.slow
 def test_a_new_task_trains_describes_and_exports_without_core_changes(toy_run):
     model_dir, metrics = toy_run
     assert metrics["test"]["rmse"] < 0.2  # it learned y = w.x + 1 (y has a spread of about 2.3)

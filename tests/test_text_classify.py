@@ -53,6 +53,7 @@ def test_run_writes_everything_into_model_dir(finished_run):
     assert metrics["test"]["accuracy"] >= 0.9  # the sentiment words give the class away
 
 
+@pytest.mark.slow
 def test_model_keras_classifies_raw_strings_in_a_fresh_process(finished_run):
     code = f"""
 import keras, tensorflow as tf, zoo
@@ -65,6 +66,7 @@ print(*logits.argmax(1))
     assert out.stdout.split()[-2:] == ["1", "0"]  # pos, neg
 
 
+@pytest.mark.slow
 def test_bert_trains_from_a_local_preset(reviews, tmp_path):
     preset = tmp_path / "preset"
     vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "film", "was"]
@@ -136,6 +138,7 @@ def test_mr_is_embedded_and_the_default_dataset():
     assert zoo.get_task("text_classification").default_dataset == "mr"
 
 
+@pytest.mark.slow
 def test_default_command_trains_textcnn_on_mr(tmp_path, monkeypatch):
     """`python -m zoo_apps.text_classify` with no flags (here: one short epoch in tmp_path)."""
     monkeypatch.chdir(tmp_path)

@@ -10,6 +10,8 @@ import zoo
 from export import convert
 from zoo.text import attention, token_id_model
 
+pytestmark = pytest.mark.slow  # conversions and trainings: the full suite only
+
 SEQUENCE_LENGTH = 16
 SMALL = {"hidden_dim": 16, "num_layers": 1, "intermediate_dim": 32}
 POSITIVE, NEGATIVE = ["good", "great", "fine", "superb"], ["bad", "awful", "dull", "poor"]

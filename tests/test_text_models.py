@@ -11,6 +11,7 @@ import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 
 import zoo
+from helpers import slow_unless
 from zoo.text import (
     TextVectorizationTokenizer,
     Tokenizer,
@@ -74,7 +75,7 @@ def test_every_text_model_has_test_settings():
         assert info["input_shape"] == () and info["recipe"]["augment"] is False and info["paper"]
 
 
-@pytest.mark.parametrize("name", TEXT_MODELS)
+@pytest.mark.parametrize("name", slow_unless(TEXT_MODELS, fast={"bag_of_embeddings"}))
 def test_forward_save_load_and_train_step_on_raw_strings(name, tmp_path):
     model = build(name)
     texts = tf.constant(TRICKY_TEXTS)
@@ -154,7 +155,7 @@ def _convert_builtins_only(model, tmp_path):
     return converter.convert()
 
 
-@pytest.mark.parametrize("name", TEXT_MODELS)
+@pytest.mark.parametrize("name", slow_unless(TEXT_MODELS, fast={"bag_of_embeddings", "textcnn"}))
 def test_token_id_model_converts_to_builtin_tflite_with_the_same_outputs(name, tmp_path):
     model = build(name)
     token_model = token_id_model(model)
@@ -224,6 +225,7 @@ def tiny_bert_preset(tmp_path_factory):
     return preset, backbone
 
 
+@pytest.mark.slow
 def test_bert_fine_tunes_a_local_preset(tiny_bert_preset, tmp_path):
     preset, saved_backbone = tiny_bert_preset
     model = zoo.create_model("bert", 2, preset=str(preset), sequence_length=8)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import zoo
+from helpers import slow_unless
 
 # Small shapes keep the suite fast; each is valid for its architecture.
 TEST_SHAPES = {
@@ -22,7 +23,9 @@ def build(name, num_classes=4):
     return model, pixels
 
 
-@pytest.mark.parametrize("name", zoo.list_models(task="image_classification"))
+@pytest.mark.parametrize(
+    "name", slow_unless(zoo.list_models(task="image_classification"), fast={"cnn", "convnet", "lenet5"})
+)
 def test_forward_save_load_and_train_step(name, tmp_path):
     model, pixels = build(name)
     logits = np.asarray(model(pixels, training=False))

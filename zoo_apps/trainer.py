@@ -19,6 +19,10 @@ from zoo_apps import checkpoints
 
 NATIVE_LOG = "native.log"  # in the run's logs/
 
+# Seconds of training a kill may lose: checkpoints are written at most this often (and after the first and
+# last epoch). Under a distribution strategy, after every epoch: saving is collective, every worker must join.
+CHECKPOINT_SECONDS = 10.0
+
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     """`BackupAndRestore` that a kill at any moment leaves consistent, and that also restores the state of
@@ -26,14 +30,24 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
 
     Each epoch's weights go to a file of their own, renamed into place; only then does its metadata
     (`epoch_<n>.json`, and `training_metadata.json` naming the newest; renamed into place too) name
-    them. The previous epoch's files stay as a fallback (`zoo_apps.checkpoints`); older ones go.
+    them. The previous checkpoint's files stay as a fallback (`zoo_apps.checkpoints`); older ones go.
     Every worker restores `checkpoint` (`checkpoints.latest_checkpoint`); only the chief keeps what it saves.
+    A checkpoint is written after the first and the last epoch, and after each epoch that ends
+    `min_seconds` or more after the previous checkpoint (a write costs about as much as a small
+    model's epoch); with `min_seconds=0`, after every epoch.
     """
 
-    def __init__(self, backup_dir, chief=True, checkpoint=None):
+    def __init__(self, backup_dir, chief=True, checkpoint=None, min_seconds=0.0):
         super().__init__(backup_dir, delete_checkpoint=False)
-        self.chief = chief
-        self.checkpoint = checkpoint
+        self.chief, self.checkpoint = chief, checkpoint
+        self.min_seconds, self.saved_at = min_seconds, None
+        self.saved_epoch = checkpoint[0]["epoch"] if checkpoint else None
+
+    def on_epoch_end(self, epoch, logs=None):
+        now = time.perf_counter()
+        if self.saved_at is None or epoch + 1 == self.params["epochs"] or now - self.saved_at >= self.min_seconds:
+            super().on_epoch_end(epoch, logs)
+            self.saved_at = now
 
     def _save_model(self):
         epoch = self._current_epoch
@@ -51,8 +65,10 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
         )
         write_text(os.path.join(self.backup_dir, checkpoints.epoch_metadata_name(epoch)), metadata)
         write_text(self._training_metadata_path, metadata)
-        for old in checkpoints.stale_files(self.backup_dir, keep_epochs=(epoch, epoch - 1)):
+        previous = epoch - 1 if self.saved_epoch is None else self.saved_epoch
+        for old in checkpoints.stale_files(self.backup_dir, keep_epochs=(epoch, previous)):
             old.unlink()
+        self.saved_epoch = epoch
 
     def _load_model(self):
         if self.checkpoint is None:
@@ -149,6 +165,27 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
         )
 
 
+def warmup_seconds(batch_seconds):
+    """How much longer one loop over batches (training or validation) of a process's first epoch took than
+    its steady pace: its first batch traces the step, and a last, smaller batch traces it again for its shape.
+    Each counts beyond the median of the batches between them (the faster one of two batches)."""
+    if len(batch_seconds) < 2:
+        return 0.0
+    steady = float(np.median(batch_seconds[1:-1])) if len(batch_seconds) > 2 else min(batch_seconds)
+    return max(batch_seconds[0] - steady, 0.0) + max(batch_seconds[-1] - steady, 0.0)
+
+
+def seconds_left(epoch_seconds, epochs_left, warmup=0.0):
+    """Estimated seconds for `epochs_left` more epochs, from the durations of the epochs this process ran.
+
+    The first epoch also traces the training and evaluation steps (on small models that takes several
+    times a later epoch): once later epochs exist it is left out; alone, it counts without its `warmup`.
+    """
+    later = epoch_seconds[1:]
+    per_epoch = sum(later) / len(later) if later else max(epoch_seconds[0] - warmup, 0.0)
+    return per_epoch * epochs_left
+
+
 class Progress(keras.callbacks.Callback):
     """Prints one line per epoch: epoch k of n, its metrics, the time spent and the time left."""
 
@@ -157,14 +194,48 @@ class Progress(keras.callbacks.Callback):
         self.epochs = epochs
 
     def on_train_begin(self, logs=None):
-        self.start, self.first_epoch = time.perf_counter(), None
+        self.start, self.epoch_seconds, self.warmup, self.starts = time.perf_counter(), [], 0.0, None
+
+    # The first epoch's batches are timed from one batch's start to the next's (or the loop's end), for
+    # `warmup_seconds`: `*_batch_begin` hooks leave Keras's asynchronous callbacks on.
+    def _loop_begins(self):
+        self.starts = [time.perf_counter()] if not self.epoch_seconds else None
+
+    def _batch_begins(self, batch):
+        if self.starts is not None and batch > 0:
+            self.starts.append(time.perf_counter())
+
+    def _loop_ends(self):
+        if self.starts is not None:
+            self.warmup += warmup_seconds(np.diff([*self.starts, time.perf_counter()]))
+            self.starts = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.perf_counter()
+        self._loop_begins()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._batch_begins(batch)
+
+    def on_test_begin(self, logs=None):
+        self._loop_ends()
+        self._loop_begins()
+
+    def on_test_batch_begin(self, batch, logs=None):
+        self._batch_begins(batch)
+
+    def on_test_end(self, logs=None):
+        self._loop_ends()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.first_epoch = epoch if self.first_epoch is None else self.first_epoch
-        elapsed = time.perf_counter() - self.start
-        left = elapsed / (epoch + 1 - self.first_epoch) * (self.epochs - epoch - 1)
+        self._loop_ends()  # without validation
+        now = time.perf_counter()
+        self.epoch_seconds.append(now - self.epoch_start)
+        left = seconds_left(self.epoch_seconds, self.epochs - epoch - 1, self.warmup)
         shown = ", ".join(f"{name} {value:.4f}" for name, value in (logs or {}).items() if name != "learning_rate")
-        print(f"epoch {epoch + 1}/{self.epochs}: {shown}; {elapsed:.0f} s, about {left:.0f} s left", flush=True)
+        print(
+            f"epoch {epoch + 1}/{self.epochs}: {shown}; {now - self.start:.0f} s, about {left:.0f} s left", flush=True
+        )
 
 
 def epoch_stream(train, epochs, first_epoch):
@@ -193,7 +264,9 @@ def fit(task, model, splits, recipe, folder, seed, chief=True, adversarial=None)
     task.compile(model, recipe, lambda: make_optimizer(recipe, int(train.cardinality())))
     adversarial_training.install(model, adversarial, seed)
     checkpoint = checkpoints.latest_checkpoint(folder.file(CHECKPOINTS))
-    callbacks = [StopOnNonFiniteLoss(), AtomicBackupAndRestore(str(folder.file(CHECKPOINTS)), chief, checkpoint)]
+    every = 0.0 if tf.distribute.has_strategy() else CHECKPOINT_SECONDS
+    backup = AtomicBackupAndRestore(str(folder.file(CHECKPOINTS)), chief, checkpoint, every)
+    callbacks = [StopOnNonFiniteLoss(), backup]
     if chief:
         callbacks += [
             keras.callbacks.CSVLogger(str(folder.file(HISTORY)), append=True),
