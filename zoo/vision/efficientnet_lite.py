@@ -73,7 +73,6 @@ def _block(x, expand, kernel, stride, filters, name):
         augment=True,
     ),
     paper="Tan & Le 2019; EfficientNet-Lite (TF TPU repo 2020)",
-    min_input_size=32,
 )
 def efficientnet_lite0(num_classes=1000, input_shape=(224, 224, 3), dropout=0.2, freeze_batch_norm=False):
     """EfficientNet-Lite0 (4.7M parameters at 1000 classes): raw 0-255 RGB pixels in, `(x - 127) / 128` inside.
@@ -81,7 +80,7 @@ def efficientnet_lite0(num_classes=1000, input_shape=(224, 224, 3), dropout=0.2,
     `freeze_batch_norm=True` keeps every batch norm in inference mode with its statistics and
     scale fixed, as fine-tuning a pretrained network on a few images wants.
     """
-    inputs, x = pixel_input(input_shape, min_size=32, offset=-127.0 / 128.0, scale=1.0 / 128.0)
+    inputs, x = pixel_input(input_shape, offset=-127.0 / 128.0, scale=1.0 / 128.0)
     if input_shape[-1] == 1:
         x = keras.layers.Concatenate(name="gray_to_rgb")([x, x, x])
     x = _conv(x, STEM, 3, 2, "stem")
