@@ -136,10 +136,12 @@ def imagenet_weights():
 
 def load(model_name, num_classes=None, input_shape=None, **kwargs):
     """EfficientNet-Lite0 with ImageNet weights: the 1000-class classifier (`model.class_names`),
-    or, with another `num_classes`, the ImageNet backbone under a fresh `logits` head."""
+    or, with another `num_classes`, the ImageNet backbone under a fresh `logits` head and, unless
+    `freeze_batch_norm=False`, every batch norm frozen in inference mode for fine-tuning."""
     num_classes = num_classes or CLASSES
-    model = build_model(model_name, num_classes=num_classes, input_shape=input_shape or INPUT_SHAPE, **kwargs)
     fresh_head = num_classes != CLASSES
+    kwargs.setdefault("freeze_batch_norm", fresh_head)  # fine-tuning keeps ImageNet's statistics
+    model = build_model(model_name, num_classes=num_classes, input_shape=input_shape or INPUT_SHAPE, **kwargs)
     origin = f"{PACKAGE} ({FILE})"
     assign_weights(model, imagenet_weights(), origin, "", skip=["logits/"] if fresh_head else [])
     if fresh_head:
