@@ -11,6 +11,7 @@ import pytest
 import export
 import zoo
 from export import mediapipe_tasks
+from zoo.datasets import fashion_mnist_deb, load_image_dataset
 from zoo.pretrained import imagenet, torch_legacy
 
 needs_wheel = pytest.mark.skipif(
@@ -95,6 +96,7 @@ def test_a_fresh_head_on_the_imagenet_backbone_exports_to_mediapipe(tmp_path):
     weights = imagenet.imagenet_weights()
     np.testing.assert_array_equal(model.get_layer("head").kernel, weights["head/kernel"])
     assert model.get_layer("logits").kernel.shape == (1280, 3)
+    assert not model.get_layer("head_bn").trainable  # fine-tuning keeps ImageNet's batch-norm statistics
     pixels = np.random.default_rng(0).integers(0, 256, (16, 96, 96, 3)).astype("float32")
     pixels[0], pixels[1] = 0, 255
     saved_model = export.to_saved_model(model, tmp_path / "saved_model", batch_size=1)
@@ -106,3 +108,17 @@ def test_a_fresh_head_on_the_imagenet_backbone_exports_to_mediapipe(tmp_path):
         expected = [ranked[0][0] for ranked in export.Predictor(path).predict(pixels, top_k=1)]
         assert mediapipe_tasks.top1(path, pixels) == expected, flavour
     assert (tmp_path / "model_int8.tflite").stat().st_size <= 6_000_000
+
+
+def test_fashion_mnist_deb_names_its_install_command_when_missing(tmp_path):
+    with pytest.raises(zoo.ZooError, match="apt-get install -y dataset-fashion-mnist"):
+        fashion_mnist_deb.load_arrays(tmp_path)
+
+
+@pytest.mark.skipif(not fashion_mnist_deb.ROOT.is_dir(), reason=fashion_mnist_deb.INSTALL)
+def test_fashion_mnist_deb_keeps_the_official_test_split():
+    splits = load_image_dataset("fashion_mnist_deb", seed=1, image_size=(32, 32))
+    sizes = [int(split.cardinality()) for split in (splits.train, splits.validation, splits.test)]
+    assert sizes == [54_000, 6_000, 10_000] and splits.input_shape == (32, 32, 1) and splits.num_classes == 10
+    image, label = next(iter(splits.test))
+    assert image.shape == (32, 32, 1) and float(image.numpy().max()) > 1 and 0 <= int(label) < 10
