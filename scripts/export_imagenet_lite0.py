@@ -3,7 +3,7 @@ flavour and prints each file's size, Predictor's and MediaPipe's top-1 on scikit
 
     python scripts/export_imagenet_lite0.py --output_dir=out/efficientnet_lite0_imagenet
 
-Calibration (int8): 300 random 224x224 crops of scikit-image's color photos (no ImageNet images ship
+Calibration (int8): 300 random 224x224 crops of scikit-image's bundled photos (no ImageNet images ship
 with zoo), so the int8 file is a check of conversion, not a tuned release.
 """
 
@@ -18,13 +18,14 @@ import zoo
 from export import mediapipe_tasks
 from zoo.pretrained import imagenet
 
-PHOTOS = ("coffee", "chelsea", "astronaut", "rocket", "motorcycle_left", "immunohistochemistry", "retina")
+PHOTOS = ("coffee", "chelsea", "astronaut", "rocket", "immunohistochemistry", "hubble_deep_field", "camera", "clock")
 
 
 def photos():
     import skimage.data
 
-    return [np.asarray(getattr(skimage.data, name)()[..., :3], np.float32) for name in PHOTOS]
+    images = [np.asarray(getattr(skimage.data, name)(), np.float32) for name in PHOTOS]
+    return [np.repeat(image[..., None], 3, -1) if image.ndim == 2 else image[..., :3] for image in images]
 
 
 def calibration(images, count=300, size=224, seed=0):
@@ -46,7 +47,8 @@ def main():
     out = pathlib.Path(args.output_dir)
     model = zoo.create_model("efficientnet_lite0", pretrained=True)
     images = photos()
-    test = np.stack([tf.image.resize(image, (224, 224), antialias=True).numpy() for image in images])
+    resized = [tf.image.resize(image, (224, 224), antialias=True).numpy() for image in images]
+    test = np.clip(np.round(np.stack(resized)), 0, 255)  # whole pixel values, as a camera gives
     saved_model = export.to_saved_model(model, out / "saved_model", batch_size=1)
     metadata = dict(task="image_classification", model="efficientnet_lite0", labels=imagenet.class_names())
     keras_top = [model.class_names[i] for i in np.argmax(model.predict(test, verbose=0), -1)]
