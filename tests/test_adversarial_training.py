@@ -43,7 +43,7 @@ def test_another_budget_on_the_same_run_is_refused(adversarial_run):
     model_dir, arguments = adversarial_run
     changed = [a.replace("epsilon=25", "epsilon=8") for a in arguments]
     result = run(image_classify.main, *changed, f"--model_dir={model_dir}", check=False)
-    assert_one_line_error(result, "other settings (adversarial differ)")
+    assert_one_line_error(result, "other settings (--adversarial {'method': 'pgd', 'epsilon': 25.0")
 
 
 @pytest.mark.parametrize(

@@ -219,7 +219,7 @@ def test_app_draws_bars_for_csv_rows(table_run, tmp_path):
         ([], "Pass --model_dir=RUN"),
         (["--model_dir=/nonexistent"], "is not a folder"),
         (["--model_dir={image}"], "Pass one or more image files"),
-        (["--model_dir={image}", "missing.png"], "Cannot read image 'missing.png'"),
+        (["--model_dir={image}", "missing.png"], "'missing.png' does not exist"),
         (["--model_dir={image}", "--csv=rows.csv"], "--csv is for table models"),
         (["--model_dir={text}", "--method=grad_cam", "Fine ."], "texts take integrated_gradients"),
         (["--model_dir={table}", "x"], "explains the rows of --csv=FILE"),

@@ -46,6 +46,7 @@ def stopped_after_two_epochs(tmp_path_factory):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(trainer.Progress, "on_epoch_end", killed_after_second_epoch)
+        patch.setattr(trainer, "CHECKPOINT_SECONDS", 0.0)  # a checkpoint after every epoch, not every 10 s
         with pytest.raises(Killed):
             run(image_classify.main, *FAST, "--epochs=3", f"--model_dir={model_dir}")
     names = sorted(path.name for path in (model_dir / "checkpoints").iterdir())

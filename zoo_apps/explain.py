@@ -17,10 +17,10 @@ import pathlib
 import numpy as np
 from absl import flags
 
-from export.predict import load_image
 from zoo.cli import run_cli
 from zoo.errors import ZooError
 from zoo.explainability import METHODS, explain_loaded, explainers, render
+from zoo.tasks.image_input import load_image
 
 
 def define_flags(flag_values):

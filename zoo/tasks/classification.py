@@ -157,7 +157,7 @@ class ClassificationHead(Head):
     def decode(self, predictor, outputs, top_k=None):
         if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
             raise ZooError(f"top_k must be a positive int or None (all labels). Received: top_k={top_k!r}")
-        labels = predictor.metadata.get("labels") or []
+        labels = predictor.metadata.get("labels") or [str(index) for index in range(outputs.shape[-1])]
         if len(labels) != outputs.shape[-1]:
             raise ZooError(
                 f"{predictor.path.name}'s sidecar has {len(labels)} labels for {outputs.shape[-1]} outputs: "

@@ -110,6 +110,12 @@ class WordVectorizer(keras.layers.Layer):
             self._lookup = keras.layers.StringLookup(vocabulary=variants, num_oov_indices=1, name="lookup")
         self._ids = tf.constant([OOV_ID, *ids], tf.int32)  # StringLookup's index 0 is its OOV index
 
+    def get_vocabulary(self, include_special_tokens=True):
+        """The words by id, as `TextVectorization.get_vocabulary` gives them: "" (padding), "[UNK]", then the
+        vocabulary (lower-case spellings; ids 0 and 1 first only with `include_special_tokens`)."""
+        words = list(self.vocabulary or [])
+        return ["", "[UNK]", *words] if include_special_tokens else words
+
     def build(self, input_shape=None):
         pass  # the lookup table is made in __init__, from the vocabulary
 
