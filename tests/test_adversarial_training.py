@@ -11,6 +11,8 @@ from zoo.explainability import attacks, explainers
 from zoo.tasks.classification import paired_difference_interval
 from zoo_apps import image_classify
 
+pytestmark = pytest.mark.slow  # real trainings
+
 ADVERSARIAL = ["--adversarial=pgd", "--adversarial_epsilon=25", "--adversarial_steps=3"]
 
 

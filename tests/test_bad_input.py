@@ -28,6 +28,7 @@ def cnn_run(tmp_path_factory):
     return root, args
 
 
+@pytest.mark.slow
 def test_labels_that_do_not_match_the_outputs_are_refused(cnn_run, tmp_path):
     root, args = cnn_run
     (tmp_path / "labels.txt").write_text("".join(f"{digit}\n" for digit in range(9)))
@@ -143,6 +144,7 @@ def test_a_model_dir_that_cannot_be_made_is_refused():
     assert "pass a writable folder" in result.error_lines[0]
 
 
+@pytest.mark.slow
 def test_a_model_dir_with_other_settings_names_the_flags_and_both_values(tmp_path):
     model_dir = tmp_path / "run"
     run(image_classify.main, *FAST, f"--model_dir={model_dir}")

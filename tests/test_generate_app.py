@@ -127,6 +127,7 @@ def test_the_shipped_generators_load_and_draw_the_classes_asked_for():
     assert images.shape == (4, 28, 28, 1) and np.isfinite(images).all()
 
 
+@pytest.mark.slow
 def test_the_command_keeps_tensorflows_native_logs_out_of_the_terminal(tmp_path):
     """Training's "E0000 ... remapper failed" and evaluation's "E0000 ... NodeDef mentions attribute" went to
     the terminal."""

@@ -14,6 +14,8 @@ from helpers import assert_one_line_error, run
 from zoo.run_folder import RunFolder
 from zoo_apps import image_classify, trainer
 
+pytestmark = pytest.mark.slow  # real trainings
+
 FAST = ["--model=cnn", "--dataset=digits", "--batch_size=128"]
 INTERRUPTED = "interrupted (Ctrl-C), nothing half-written left: run the same command again to resume"
 

@@ -15,6 +15,7 @@ def mnist():
     return zoo.create_model("cnn", pretrained=True), images.numpy(), labels.numpy()
 
 
+@pytest.mark.slow
 def test_attacks_stay_within_the_budget_and_the_pixel_range(mnist):
     model, images, labels = mnist
     for method in attacks.ATTACKS:

@@ -80,6 +80,7 @@ def test_a_classification_table_and_wrong_models(tmp_path):
     assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()
 
 
+@pytest.mark.slow
 def test_the_command_keeps_tensorflows_native_logs_out_of_the_terminal(tmp_path):
     """Evaluation's "E0000 ... NodeDef mentions attribute use_unbounded_threadpool" went to the terminal."""
     command = [sys.executable, "-m", "zoo_apps.tabular", "--epochs=1", f"--model_dir={tmp_path / 'run'}"]
