@@ -345,7 +345,7 @@ def test_text_app_fine_tunes_from_a_run_with_its_vocabulary(tmp_path):
     texts = tf.constant(["a good film", "a bad film", "good"])
     first, second = (keras.saving.load_model(tmp_path / run / "model.keras") for run in "ab")
     np.testing.assert_array_equal(first.predict(texts, verbose=0), second.predict(texts, verbose=0))
-    assert second.get_layer("vectorize").get_config()["output_sequence_length"] == 4
+    assert second.get_layer("vectorize").get_config()["sequence_length"] == 4
     card = (tmp_path / "b" / "MODEL_CARD.md").read_text()
     assert "one UTF-8 file per class" in card and f"--pretrained={tmp_path}/a" in card
     result = run(

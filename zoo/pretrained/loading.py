@@ -136,10 +136,11 @@ def _text_options(trained, model_name, path):
         return {}
     vectorize = vectorization.vectorizer_of(trained)
     config = vectorize.get_config()
-    return dict(
-        vocabulary=[str(token) for token in vectorize.get_vocabulary(include_special_tokens=False)],
-        max_tokens=config["max_tokens"],
-        sequence_length=config["output_sequence_length"],
+    vocabulary = [str(token) for token in vectorize.get_vocabulary(include_special_tokens=False)]
+    return dict(  # a word vectorizer's config, or (zoo 0.3 and before) a TextVectorization's
+        vocabulary=vocabulary,
+        max_tokens=config.get("max_tokens") or len(vocabulary) + 2,
+        sequence_length=config.get("sequence_length") or config["output_sequence_length"],
     )
 
 
