@@ -15,7 +15,8 @@ from zoo_apps import experiment, trainer
 
 IMAGES, TEXT = ("image_classification", "folder:{data}/images"), ("text_classification", "lines:{data}/reviews")
 CASES = {  # model -> (task, dataset); a newly registered model must be added here
-    **dict.fromkeys(["cnn", "convnet", "lenet5", "mobilenet_v2", "resnet18", "resnet20", "resnet56"], IMAGES),
+    **dict.fromkeys(["cnn", "convnet", "efficientnet_lite0", "lenet5", "mobilenet_v2", "resnet18"], IMAGES),
+    **dict.fromkeys(["resnet20", "resnet56"], IMAGES),
     **dict.fromkeys(["bag_of_embeddings", "bert", "bilstm", "nbsvm", "textcnn", "transformer"], TEXT),
     **dict.fromkeys(["logistic_regression", "mlp", "wide_and_deep"], ("tabular", "iris")),
     "linear_regression": ("tabular", "diabetes"),

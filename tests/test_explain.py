@@ -194,7 +194,7 @@ def test_app_prints_and_colours_tokens(text_run, tmp_path):
     result = run(explain.main, f"--model_dir={text_run}", f"--output_dir={tmp_path}", POSITIVE, NEGATIVE)
     page = (tmp_path / "tokens.html").read_text()
     assert result.value == [tmp_path / "tokens.html"] and page.count("<span") == 14
-    assert "pos.txt" in result.stdout and "neg.txt" in result.stdout
+    assert "pos" in result.stdout and "neg" in result.stdout
     scores = dict(line.split() for line in result.stdout.splitlines() if line.startswith("  superb"))
     assert float(scores["superb"]) > 0
 
