@@ -58,6 +58,13 @@ def test_run_writes_everything_into_model_dir(finished_run):
         assert [row["epoch"] for row in csv.DictReader(f)] == ["0", "1"]
 
 
+def test_card_shows_attributions_of_right_and_wrong_test_digits(finished_run):
+    metrics = json.loads((finished_run / "metrics.json").read_text())
+    assert ["attributions.png", "Integrated Gradients on test examples it got right and wrong"] in metrics["plots"]
+    assert (finished_run / "attributions.png").stat().st_size > 10_000
+    assert "![Integrated Gradients on test examples" in (finished_run / "MODEL_CARD.md").read_text()
+
+
 @pytest.mark.slow
 def test_model_keras_loads_in_a_fresh_process_with_only_keras_and_zoo(finished_run):
     metrics = json.loads((finished_run / "metrics.json").read_text())

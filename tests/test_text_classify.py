@@ -51,6 +51,8 @@ def test_run_writes_everything_into_model_dir(finished_run):
     assert config["run"]["recipe"]["epochs"] == 3 and config["input_shape"] == []
     metrics = json.loads((finished_run / "metrics.json").read_text())
     assert metrics["test"]["accuracy"] >= 0.9  # the sentiment words give the class away
+    assert "attributions.png" in [name for name, _ in metrics["plots"]]  # coloured token strips
+    assert (finished_run / "attributions.png").is_file()
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from zoo import evaluation, plots
 from zoo.errors import ZooError
+from zoo.explainability import figure
 from zoo.tasks.arrays import export_arrays, predict_logits, split_arrays  # noqa: F401 (re-exported)
 from zoo.tasks.base import Head
 
@@ -26,6 +27,18 @@ def paired_difference_interval(first_right, second_right, z=1.96):
     difference = (only_first - only_second) / count
     spread = z * np.sqrt(max(only_first + only_second - (only_first - only_second) ** 2 / count, 0)) / count
     return float(difference - spread), float(difference + spread)
+
+
+def test_examples(split, indices):
+    """The raw inputs at `indices` (in split order) of an unbatched split; texts as `str`."""
+    if not len(indices):
+        return []
+    wanted = {int(i): n for n, i in enumerate(indices)}
+    found = [None] * len(indices)
+    for index, (x, _) in enumerate(split.take(max(wanted) + 1).as_numpy_iterator()):
+        if index in wanted:
+            found[wanted[index]] = x.decode("utf-8", "replace") if isinstance(x, bytes) else x
+    return found
 
 
 def calibration_inputs(split):
@@ -64,13 +77,23 @@ class ClassificationHead(Head):
             test=evaluation.classification_metrics(test_logits, test_labels, splits.class_names),
             validation_accuracy=float(np.mean(val_logits.argmax(1) == val_labels)),
         )
-        return metrics, dict(predictions=test_logits.argmax(1), labels=test_labels, class_names=splits.class_names)
+        predictions = test_logits.argmax(1)
+        chosen = figure.chosen_examples(predictions, test_labels)
+        examples = (model, test_examples(splits.test, chosen), test_labels[chosen], predictions[chosen])
+        return metrics, dict(
+            predictions=predictions, labels=test_labels, class_names=splits.class_names, examples=examples
+        )
 
     def write_plots(self, folder, outputs):
         plots.plot_confusion_matrix(
             outputs["predictions"], outputs["labels"], outputs["class_names"], folder.file("confusion_matrix.png")
         )
-        return [("confusion_matrix.png", "Confusion matrix on the test split")]
+        written = [("confusion_matrix.png", "Confusion matrix on the test split")]
+        if "examples" in outputs and figure.write_attribution_figure(
+            *outputs["examples"], outputs["class_names"], folder.file(figure.FILE)
+        ):
+            written.append((figure.FILE, "Integrated Gradients on test examples it got right and wrong"))
+        return written
 
     def headline(self, metrics):
         test = metrics["test"]
