@@ -25,19 +25,31 @@ import zoo
 from zoo.card import write_model_card
 from zoo.cli import run_main
 from zoo.datasets import load_image_dataset
+from zoo.explainability import attacks
 from zoo.pretrained import manifest
 from zoo.pretrained.weights_file import SUFFIX, save_float16_weights
-from zoo.tasks.classification import predict_logits
+from zoo.tasks.classification import predict_logits, split_arrays
 
-# (model, dataset) per entry; the first entry of each model is its default.
+# (model, dataset, variant, extra app flags) per entry, named `<model>[_<variant>]_<dataset>`; the first entry
+# of each model is its default. A variant fine-tunes an entry trained before it in this list.
 ENTRIES = (
-    ("cnn", "mnist_5k"),
-    ("convnet", "mnist_5k"),
-    ("lenet5", "mnist_5k"),
-    ("resnet20", "mnist_5k"),
-    ("cnn", "digits"),
+    ("cnn", "mnist_5k", None, ()),
+    ("convnet", "mnist_5k", None, ()),
+    ("lenet5", "mnist_5k", None, ()),
+    ("resnet20", "mnist_5k", None, ()),
+    ("cnn", "digits", None, ()),
+    # Madry et al.'s PGD adversarial training (PGD-7 at 25/255), 2 epochs from the standard cnn (#30).
+    (
+        "cnn",
+        "mnist_5k",
+        "robust",
+        ("--pretrained=cnn_mnist_5k", "--adversarial=pgd", "--adversarial_epsilon=25", "--epochs=2"),
+    ),
 )
-NAMES = [f"{model}_{dataset}" for model, dataset in ENTRIES]
+NAMES = [f"{model}_{variant}_{dataset}" if variant else f"{model}_{dataset}" for model, dataset, variant, _ in ENTRIES]
+# Accuracy under attack that image entries' manifest entries and cards report (pixels of 255).
+ROBUSTNESS_BUDGETS = (8, 25, 51)
+ROBUSTNESS_PGD_STEPS = 40  # Madry et al.'s MNIST evaluation attack
 
 flags.DEFINE_list("entries", NAMES, "Entries to train.")
 flags.DEFINE_integer("epochs", None, "Override the recipe's epochs (quick checks only).", lower_bound=1)
@@ -48,7 +60,7 @@ flags.DEFINE_boolean("export", True, "Export each run (SavedModel, TFLite) so it
 FLAGS = flags.FLAGS
 
 
-def training_command(model, dataset):
+def training_command(model, dataset, extra=()):
     """The app command line of an entry, without --model_dir."""
     command = [
         "python",
@@ -57,8 +69,21 @@ def training_command(model, dataset):
         f"--model={model}",
         f"--dataset={dataset}",
         f"--seed={FLAGS.seed}",
+        *extra,
     ]
     return command + ([f"--epochs={FLAGS.epochs}"] if FLAGS.epochs else [])
+
+
+def robustness(model, dataset):
+    """Accuracy of `model` on the entry's test split under FGSM and PGD at `ROBUSTNESS_BUDGETS`."""
+    images, labels = split_arrays(load_image_dataset(dataset, seed=FLAGS.seed).test)
+    measured = dict(examples=len(labels), pgd_steps=ROBUSTNESS_PGD_STEPS)
+    for method in ("fgsm", "pgd"):
+        results = attacks.robust_accuracy(
+            model, images, labels, ROBUSTNESS_BUDGETS, method, seed=FLAGS.seed, steps=ROBUSTNESS_PGD_STEPS
+        )
+        measured[method] = {str(budget): value for budget, value in results.items()}
+    return measured
 
 
 def test_accuracy(model, dataset):
@@ -71,7 +96,7 @@ def test_accuracy(model, dataset):
 def is_default(name):
     """Whether `name` is the first entry of its model in ENTRIES."""
     model = ENTRIES[NAMES.index(name)][0]
-    return name == next(n for n, (m, _) in zip(NAMES, ENTRIES) if m == model)
+    return name == next(n for n, entry in zip(NAMES, ENTRIES) if entry[0] == model)
 
 
 def main(argv):
@@ -82,9 +107,9 @@ def main(argv):
     manifest_path = output_dir / "manifest.json"
     entries = manifest.read_manifest(manifest_path) if manifest_path.exists() else {}
     for name in FLAGS.entries:
-        model_name, dataset = ENTRIES[NAMES.index(name)]
+        model_name, dataset, _, extra = ENTRIES[NAMES.index(name)]
         model_dir = pathlib.Path(FLAGS.runs_dir) / name
-        command = [sys.executable, *training_command(model_name, dataset)[1:], f"--model_dir={model_dir}"]
+        command = [sys.executable, *training_command(model_name, dataset, extra)[1:], f"--model_dir={model_dir}"]
         command += ["--export=all"] if FLAGS.export else []  # the app also rewrites the run's card
         logging.info("%s: %s", name, " ".join(command))
         subprocess.run(command, check=True)
@@ -92,8 +117,9 @@ def main(argv):
         model = keras.saving.load_model(model_dir / "model.keras", compile=False)
         save_float16_weights(model, weights_file)
         entries[name] = manifest.entry_from_run(
-            model_dir, weights_file, is_default(name), " ".join(training_command(model_name, dataset))
+            model_dir, weights_file, is_default(name), " ".join(training_command(model_name, dataset, extra))
         )
+        entries[name]["robustness"] = robustness(model, dataset)
         manifest.write_manifest(entries, manifest_path)
         # What users get: the float16 file through the public loader.
         shipped = zoo.load_pretrained(name, manifest_path=manifest_path)

@@ -101,3 +101,29 @@ def test_image_run_card_names_its_data_and_what_it_started_from(tmp_path, datase
     assert expected in card and f"| initialized from | {start} (`--pretrained`), then trained as below |" in card
     flag = "default" if pretrained is True else pretrained
     assert f"--seed=0 --pretrained={flag} --mixed_precision`" in card and "tokens" not in card
+
+
+def test_robust_entry_card_gives_its_adversarial_training_and_accuracy_under_attack(tmp_path):
+    adversarial = dict(method="pgd", epsilon=25.0, steps=7)
+    model_dir, _ = finished_run(
+        tmp_path / "run", "cnn", "mnist_5k", [str(i) for i in range(10)], (28, 28, 1), adversarial=adversarial
+    )
+    cell = lambda accuracy: dict(accuracy=accuracy, interval=[accuracy - 0.03, accuracy + 0.02], examples=500)  # noqa: E731
+    entry = dict(
+        name="cnn_robust_mnist_5k",
+        file="cnn_robust_mnist_5k.weights.npz",
+        size_bytes=1000,
+        sha256="0" * 64,
+        robustness=dict(
+            examples=500,
+            pgd_steps=40,
+            fgsm={"0": cell(0.98), "8": cell(0.97), "25": cell(0.9)},
+            pgd={"0": cell(0.98), "8": cell(0.96), "25": cell(0.85)},
+        ),
+    )
+    card = model_card_text(model_dir, entry)
+    assert "--adversarial=pgd --adversarial_epsilon=25 --adversarial_steps=7`" in card
+    assert "| adversarial training | PGD at 25/255 |" in card
+    assert "| attack | clean | 8 | 25 |" in card and "PGD: 40 steps" in card
+    assert "| PGD | 0.980 (0.950-1.000) | 0.960 (0.930-0.980) | 0.850 (0.820-0.870) |" in card
+    assert "Accuracy under attack" not in model_card_text(model_dir)  # a run's own card: not measured

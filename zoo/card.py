@@ -27,6 +27,10 @@ def command(run):
         parts.append(f"--pretrained={'default' if run['pretrained'] is True else run['pretrained']}")
     if run.get("mixed_precision", "float32") != "float32":
         parts.append("--mixed_precision")
+    if run.get("adversarial"):
+        attack = run["adversarial"]
+        parts.append(f"--adversarial={attack['method']} --adversarial_epsilon={attack['epsilon']:g}")
+        parts += [f"--adversarial_steps={attack['steps']}"] if attack["method"] == "pgd" else []
     for name, value in run["recipe"].items():
         if info["recipe"].get(name) != value:
             parts.append(f"--{name}" if value is True else f"--no{name}" if value is False else f"--{name}={value}")
@@ -64,7 +68,34 @@ def _overview(config, metrics, task, entry):
                     f"{entry['test_accuracy_float16_weights']:.4f} (float32 run: {entry['test_accuracy']:.4f})",
                 )
             )
+    if run.get("adversarial"):
+        attack = run["adversarial"]
+        rows.insert(-1, ("adversarial training", f"{attack['method'].upper()} at {attack['epsilon']:g}/255"))
     return ["| | |", "|---|---|", *(f"| {name} | {value} |" for name, value in rows)]
+
+
+def robustness_lines(entry):
+    """The shipped entry's accuracy under attack (scripts/train_pretrained.py measures it), as a table."""
+    measured = (entry or {}).get("robustness")
+    if not measured:
+        return []
+    budgets = [budget for budget in measured["pgd"] if budget != "0"]
+    lines = [
+        "",
+        f"Accuracy under attack on the test split (n={measured['examples']}; L-infinity budget in pixels of 255; "
+        f"PGD: {measured['pgd_steps']} steps from a seeded random start; 95% Wilson intervals):",
+        "",
+        "| attack | clean | " + " | ".join(budgets) + " |",
+        "|---|---|" + "---|" * len(budgets),
+    ]
+    for attack in ("fgsm", "pgd"):
+        cells = [measured[attack][budget] for budget in ["0", *budgets]]
+        lines.append(
+            f"| {attack.upper()} | "
+            + " | ".join(f"{c['accuracy']:.3f} ({c['interval'][0]:.3f}-{c['interval'][1]:.3f})" for c in cells)
+            + " |"
+        )
+    return lines
 
 
 def _usage(config, model_dir, entry, task):
@@ -188,7 +219,7 @@ def model_card_text(model_dir, entry=None):
         ["## Data", "", _data(run, task)],
         ["## Training", "", f"`{command(run)}` ({timing}).", "", "| recipe | value |", "|---|---|"]
         + [f"| {name} | {value} |" for name, value in run["recipe"].items()],
-        ["## Metrics", ""] + task.card_metrics(metrics) + ([""] + plots if plots else []),
+        ["## Metrics", ""] + task.card_metrics(metrics) + robustness_lines(entry) + ([""] + plots if plots else []),
         ["## Export", ""] + export_lines(report),
         ["## Limitations", ""]
         + task.card_limitations(config, metrics)
