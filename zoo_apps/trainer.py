@@ -24,6 +24,14 @@ NATIVE_LOG = "native.log"  # in the run's logs/
 CHECKPOINT_SECONDS = 10.0
 
 
+class EpochTensorBoard(keras.callbacks.TensorBoard):
+    """Keras's TensorBoard callback, writing per epoch (its default), marked safe for Keras's asynchronous
+    batch-end dispatch: a callback with an `on_train_batch_end` hook otherwise makes every step wait for
+    its logs (measured: ~15% of the default command's training time on 2 CPU cores)."""
+
+    async_safe = True
+
+
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     """`BackupAndRestore` that a kill at any moment leaves consistent, and that also restores the state of
     the layers' random streams (e.g. Dropout's seed generators), which Keras's weights files leave out.
@@ -35,7 +43,10 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     A checkpoint is written after the first and the last epoch, and after each epoch that ends
     `min_seconds` or more after the previous checkpoint (a write costs about as much as a small
     model's epoch); with `min_seconds=0`, after every epoch.
+    Its batch-end hook only counts batches (it saves per epoch), so Keras may run it asynchronously.
     """
+
+    async_safe = True
 
     def __init__(self, backup_dir, chief=True, checkpoint=None, min_seconds=0.0):
         super().__init__(backup_dir, delete_checkpoint=False)
@@ -145,7 +156,13 @@ def make_optimizer(recipe, steps_per_epoch):
 
 class StopOnNonFiniteLoss(keras.callbacks.Callback):
     """Stops training at the first NaN or infinite loss (every logged `*loss`, e.g. a GAN's `d_loss` and
-    `g_loss`), before anything saves the broken weights."""
+    `g_loss`), before anything saves the broken weights.
+
+    Keras runs its batch-end check asynchronously (`async_safe`): the steps need not wait for it, and its
+    error surfaces at the next batch end or, at the latest, before the epoch's end (Keras waits for the
+    pending checks before any `on_epoch_end`, where checkpoints are saved)."""
+
+    async_safe = True
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
@@ -270,7 +287,7 @@ def fit(task, model, splits, recipe, folder, seed, chief=True, adversarial=None)
     if chief:
         callbacks += [
             keras.callbacks.CSVLogger(str(folder.file(HISTORY)), append=True),
-            keras.callbacks.TensorBoard(str(folder.file(LOGS))),
+            EpochTensorBoard(str(folder.file(LOGS))),
             Progress(recipe["epochs"]),
             *task.callbacks(model, splits, folder),
         ]
