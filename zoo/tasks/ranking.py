@@ -75,7 +75,8 @@ class RankingHead(RegressionHead):
             low, high = values["rmse_interval"]
             auc = "-" if values["auc"] is None else f"{values['auc']:.4f}"
             lines.append(
-                f"| {name.replace('_', ' ')} | {values['rmse']:.4f} ({low:.4f}-{high:.4f}) | {values['mae']:.4f} | {auc} |"
+                f"| {name.replace('_', ' ')} | {values['rmse']:.4f} ({low:.4f}-{high:.4f}) "
+                f"| {values['mae']:.4f} | {auc} |"
             )
         return lines + ["", f"- validation RMSE {metrics['validation_rmse']:.4f}"]
 
