@@ -89,7 +89,7 @@ def synthetic_interactions(num_users=60, num_items=40, per_user=12, seed=0):
 def _number(text, kind, row, name, path):
     try:
         value = float(text) if kind is float else int(text)
-    except ValueError:
+    except (TypeError, ValueError):  # TypeError: a short row (no cell)
         value = None
     if value is None or not np.isfinite(value):
         raise ZooError(f"{path} row {row}: {name} {text!r} is not a finite number: fix or remove that row.")
