@@ -23,6 +23,7 @@ from pathlib import Path
 from absl import app, flags
 
 flags.DEFINE_string("keep", None, "Keep the runs in this folder (default: a temporary one).")
+flags.DEFINE_list("tasks", ["retrieval", "ranking"], "Which to measure: retrieval (two_tower), ranking (dcn).")
 FLAGS = flags.FLAGS
 
 TARGET_RATIO = 1.5
@@ -93,8 +94,8 @@ def _met(passed):
 def main(argv):
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(FLAGS.keep or temporary)
-        retrieval(folder)
-        ranking(folder)
+        for name in FLAGS.tasks:
+            dict(retrieval=retrieval, ranking=ranking)[name](folder)
 
 
 if __name__ == "__main__":

@@ -133,15 +133,15 @@ def test_a_finished_run_keeps_its_results(retrieval_run):
 
 
 @pytest.mark.slow
-def test_dcn_beats_the_mean_rating_and_its_int8_file_agrees(tmp_path):
+def test_dcn_beats_the_mean_rating_and_its_dynamic_range_file_agrees(tmp_path):
     model_dir = tmp_path / "dcn"
     metrics = run(
-        recommend.main, "--model=dcn", *FAST, "--learning_rate=0.01", f"--model_dir={model_dir}", "--export=int8"
+        recommend.main, "--model=dcn", *FAST, "--learning_rate=0.01", f"--model_dir={model_dir}", "--export=dynamic"
     ).value
     assert metrics["test"]["rmse"] < metrics["reference"]["mean_rating"]["rmse"]
     assert metrics["test"]["auc"] > 0.9
     rows = {row["file"]: row for row in json.loads((model_dir / "export/report.json").read_text())["files"]}
-    assert rows["model_int8.tflite"]["gate"]["passed"]
-    result = run(predict_cli, f"--model={model_dir}/export/model_int8.tflite", "u1,i1", "u1,i2")
+    assert rows["model_dynamic.tflite"]["gate"]["passed"]
+    result = run(predict_cli, f"--model={model_dir}/export/model_dynamic.tflite", "u1,i1", "u1,i2")
     predicted = [float(line.split(": ")[1]) for line in result.stdout.strip().splitlines()]
     assert predicted[0] > predicted[1]  # u1 likes taste 1 (i1), not taste 2 (i2)

@@ -10,8 +10,10 @@ from zoo.recommend.layers import id_lookup, require_keras_rs
 from zoo.registry import register_model
 
 TASK = "recommendation_ranking"
+# Chosen on MovieLens's validation split (seed 0): its RMSE is lowest after epoch 3 (0.897), then it
+# overfits (0.950 after 8); embeddings start near zero, so an id the training split lacks adds almost nothing.
 RECIPE = dict(
-    epochs=8,
+    epochs=3,
     batch_size=256,
     optimizer="adam",
     learning_rate=1e-3,
@@ -43,6 +45,7 @@ def dcn(
     embedding_dim=32,
     cross_layers=2,
     units=(64,),
+    biases=True,
 ):
     """DCN-v2 on user and item embeddings: `[user, item]` -> cross layers -> Dense -> `prediction`.
 
@@ -52,12 +55,14 @@ def dcn(
         embedding_dim: the size of user and item embeddings.
         cross_layers: how many `FeatureCross` layers.
         units: the widths of the Dense layers after them.
+        biases: add a learned bias per user and per item (zero for an unknown id) to the output.
     """
     keras_rs = require_keras_rs("dcn")
     user_index = keras.Input((), dtype="int32", name="user_index")
     item_index = keras.Input((), dtype="int32", name="item_index")
-    users = keras.layers.Embedding(len(user_vocabulary) + 1, embedding_dim, name="user_embedding")(user_index)
-    items = keras.layers.Embedding(len(item_vocabulary) + 1, embedding_dim, name="item_embedding")(item_index)
+    small = keras.initializers.RandomNormal(stddev=0.01)  # an unknown id's row is never trained: near zero
+    users = keras.layers.Embedding(len(user_vocabulary) + 1, embedding_dim, small, name="user_embedding")(user_index)
+    items = keras.layers.Embedding(len(item_vocabulary) + 1, embedding_dim, small, name="item_embedding")(item_index)
     x0 = keras.layers.Concatenate(name="features")([users, items])
     x = x0
     for layer in range(cross_layers):
@@ -65,7 +70,16 @@ def dcn(
     for layer, width in enumerate(units, start=1):
         x = keras.layers.Dense(width, activation="relu", name=f"dense{layer}")(x)
     bias = keras.initializers.Constant(mean_rating)
-    prediction = keras.layers.Dense(1, bias_initializer=bias, name="prediction")(x)
+    prediction = keras.layers.Dense(1, bias_initializer=bias, name="interaction" if biases else "prediction")(x)
+    if biases:
+        terms = [
+            keras.layers.Embedding(len(vocabulary) + 1, 1, "zeros", name=f"{name}_bias")(index)
+            for name, vocabulary, index in (
+                ("user", user_vocabulary, user_index),
+                ("item", item_vocabulary, item_index),
+            )
+        ]
+        prediction = keras.layers.Add(name="prediction")([prediction, *terms])
     scorer = keras.Model([user_index, item_index], prediction, name="scorer")
     user_id = keras.Input((), dtype="string", name="user_id")
     item_id = keras.Input((), dtype="string", name="item_id")
