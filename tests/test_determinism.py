@@ -22,6 +22,8 @@ CASES = {  # model -> (task, dataset); a newly registered model must be added he
     "linear_regression": ("tabular", "diabetes"),
     **dict.fromkeys(["conditional_dcgan", "dcgan"], ("image_generation", "digits")),
     "bert_mlm": ("masked_language_modeling", TEXT[1]),
+    "two_tower": ("recommendation_retrieval", "synthetic"),
+    "dcn": ("recommendation_ranking", "synthetic"),
 }
 SHORT_TEXTS = {"sequence_length": 12}  # texts are short; an unrolled LSTM or attention costs less to trace
 

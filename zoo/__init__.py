@@ -8,6 +8,7 @@ start_quietly()  # only for python -m zoo_apps.<app> / python -m export: native 
 
 from zoo import (  # noqa: F401  (importing a family registers its models)
     generative,
+    recommend,
     tabular,
     text,
     vision,
