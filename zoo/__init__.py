@@ -7,6 +7,7 @@ start_quietly()  # only for python -m zoo_apps.<app> / python -m export: native 
 # ruff: noqa: E402
 
 from zoo import (  # noqa: F401  (importing a family registers its models)
+    audio,
     generative,
     tabular,
     text,
