@@ -7,12 +7,12 @@ start_quietly()  # only for python -m zoo_apps.<app> / python -m export: native 
 # ruff: noqa: E402
 
 from zoo import (  # noqa: F401  (importing a family registers its models)
-    audio,
     generative,
     tabular,
     text,
     vision,
 )
+from zoo.audio import keyword_spotting  # noqa: F401  (audio models; zoo.audio itself imports no Keras)
 from zoo.errors import ZooError  # noqa: F401
 from zoo.explainability import explain  # noqa: F401
 from zoo.factory import create_model  # noqa: F401

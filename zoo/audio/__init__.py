@@ -1,3 +1,5 @@
-"""Audio models (keyword spotting on raw 16 kHz waveforms); importing this module registers them."""
+"""Audio: eSpeak NG synthesis, waveforms, the log-mel front end and keyword-spotting models.
 
-from zoo.audio import keyword_spotting  # noqa: F401
+This package's `__init__` imports nothing, so the synthesis process (`zoo.audio.synthesis`) starts without
+TensorFlow; `import zoo` registers the models (`zoo.audio.keyword_spotting`).
+"""

@@ -2,7 +2,7 @@
 
 import keras
 
-from zoo.audio.frontend import waveform_input
+from zoo.audio.frontend import BATCH_NORM_MOMENTUM, waveform_input
 from zoo.registry import register_model
 
 _ONE_SECOND = (16_000,)
@@ -23,7 +23,7 @@ def _conv_bn(x, filters, kernel, strides, name, depthwise=False):
         x = keras.layers.DepthwiseConv2D(kernel, strides, padding="same", use_bias=False, name=name)(x)
     else:
         x = keras.layers.Conv2D(filters, kernel, strides, padding="same", use_bias=False, name=name)(x)
-    x = keras.layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = keras.layers.BatchNormalization(momentum=BATCH_NORM_MOMENTUM, name=f"{name}_bn")(x)
     return keras.layers.ReLU(name=f"{name}_relu")(x)
 
 
@@ -34,8 +34,8 @@ def _conv_bn(x, filters, kernel, strides, name, depthwise=False):
     paper="Zhang et al. 2017, 'Hello Edge: Keyword Spotting on Microcontrollers' (DS-CNN)",
 )
 def ds_cnn(num_classes=12, input_shape=_ONE_SECOND, filters=64, blocks=4, dropout=0.2):
-    """DS-CNN: a 10x4 conv, then depthwise-separable blocks (3x3 depthwise, 1x1 pointwise), average pool -> logits."""
-    inputs, x = waveform_input(input_shape)
+    """DS-CNN-S: 10 MFCCs, a 10x4 conv, depthwise-separable blocks (3x3 depthwise, 1x1 pointwise), pool -> logits."""
+    inputs, x = waveform_input(input_shape, num_coefficients=10)
     x = _conv_bn(x, filters, (10, 4), (2, 2), "conv")
     for index in range(1, blocks + 1):
         x = _conv_bn(x, filters, 3, 1, f"block{index}_depthwise", depthwise=True)

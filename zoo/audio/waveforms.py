@@ -2,6 +2,7 @@
 
 import math
 import pathlib
+import struct
 import wave
 
 import numpy as np
@@ -54,7 +55,7 @@ def read_wav(path, length=CLIP_SAMPLES):
         from scipy.io import wavfile
 
         rate, samples = wavfile.read(path)
-    except (ValueError, OSError, EOFError, wave.Error) as error:
+    except (ValueError, OSError, EOFError, struct.error, wave.Error) as error:
         raise ZooError(f"{str(path)!r} is not a readable WAV file ({error}): pass PCM or float WAV files.") from None
     samples = to_float(samples)
     if samples.ndim == 2:

@@ -23,6 +23,15 @@ from zoo.audio import synthesis
 from zoo.errors import ZooError
 from zoo.files import atomic_path
 
+# Runs `zoo.audio.synthesis` without `zoo/__init__` (which imports TensorFlow): numpy, scipy and eSpeak NG only.
+_WORKER = f"""import sys, types
+package = types.ModuleType("zoo")
+package.__path__ = [{str(pathlib.Path(__file__).parents[1])!r}]
+sys.modules["zoo"] = package
+from zoo.audio import synthesis
+synthesis.main(sys.argv[1:])
+"""
+
 
 def cache_dir():
     return pathlib.Path(os.environ.get("ZOO_CACHE_DIR") or pathlib.Path.home() / ".cache" / "zoo")
@@ -47,7 +56,7 @@ def load(seed, clips_per_class=None):
     if not path.is_file():
         print(f"Synthesizing speech_words (seed {seed}) into {path} ...", flush=True)
         with atomic_path(path) as tmp:
-            command = [sys.executable, "-m", "zoo.audio.synthesis", str(seed), str(tmp), json.dumps(counts)]
+            command = [sys.executable, "-c", _WORKER, str(seed), str(tmp), json.dumps(counts)]
             done = subprocess.run(command, capture_output=True, text=True)
             if done.returncode != 0 or not tmp.is_file():
                 last = (done.stderr.strip().splitlines() or ["no output"])[-1]
