@@ -114,7 +114,9 @@ def test_a_run_records_the_synthesizer_and_per_voice_accuracy(audio_run):
     assert set(test["per_group"]) - {synthesis.NO_VOICE} <= set(config["data"]["voices"]["test"])
     assert sum(row["examples"] for row in test["per_group"].values()) == test["num_examples"] == 24
     assert np.sum(test["confusion_matrix"]) == 24 and len(test["confusion_matrix"]) == 12
-    assert "| test group (e.g. voice) |" in (model_dir / "MODEL_CARD.md").read_text()
+    card = (model_dir / "MODEL_CARD.md").read_text()
+    assert "| test group (e.g. voice) |" in card and "spectrograms.png" in card
+    assert (model_dir / "spectrograms.png").stat().st_size > 10_000
 
 
 @pytest.mark.slow

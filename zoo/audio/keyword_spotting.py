@@ -7,7 +7,7 @@ from zoo.registry import register_model
 
 _ONE_SECOND = (16_000,)
 _KWS_RECIPE = dict(
-    epochs=30,
+    epochs=20,  # ds_cnn: validation (unheard voices) 0.98 after 17 epochs, seed 0
     batch_size=64,
     optimizer="adamw",
     learning_rate=3e-3,

@@ -17,6 +17,7 @@ from zoo.tasks.image_input import describe_array
 
 MAX_SHIFT = 0.1  # augmentation: time shift up to 100 ms either way
 NOISE_PROBABILITY, NOISE_LEVELS = 0.8, (-3.5, -1.0)  # background noise on 80% of clips, RMS 10**-3.5 to 0.1
+GAINS = (-0.5, 0.2)  # augmentation: loudness times 10**-0.5 (-10 dB) to 10**0.2 (+4 dB)
 
 
 def _unit_rms(noise):
@@ -25,9 +26,10 @@ def _unit_rms(noise):
 
 
 def augment_waveforms(waveforms_, seed):
-    """Shifts each clip of a `(batch, samples)` batch in time (zeros fill in) and adds background noise (a random
-    mix of white and brown noise at a random level); stateless: the result depends only on `seed` (shape (2,))."""
-    seeds = tf.random.experimental.stateless_split(seed, 5)
+    """Shifts each clip of a `(batch, samples)` batch in time (zeros fill in), changes its loudness and adds
+    background noise (a random mix of white and brown noise at a random level); stateless: the result depends
+    only on `seed` (shape (2,))."""
+    seeds = tf.random.experimental.stateless_split(seed, 6)
     batch, length = tf.shape(waveforms_)[0], tf.shape(waveforms_)[1]
     limit = tf.cast(MAX_SHIFT * tf.cast(length, tf.float32), tf.int32)
     shift = tf.random.stateless_uniform([batch], seeds[0], -limit, limit + 1, dtype=tf.int32)
@@ -35,6 +37,7 @@ def augment_waveforms(waveforms_, seed):
     inside = (source >= 0) & (source < length)
     shifted = tf.gather(waveforms_, tf.clip_by_value(source, 0, length - 1), batch_dims=1)
     shifted = tf.where(inside, shifted, tf.zeros_like(shifted))
+    shifted *= 10 ** tf.random.stateless_uniform([batch, 1], seeds[5], *GAINS)
     white = tf.random.stateless_normal(tf.shape(waveforms_), seeds[1])
     mix = tf.random.stateless_uniform([batch, 1], seeds[2])
     noise = _unit_rms(mix * white + (1 - mix) * _unit_rms(tf.cumsum(white, axis=1)))
