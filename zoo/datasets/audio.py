@@ -51,11 +51,20 @@ def load_wav_folder(root, seed=0):
     return audio_splits(f"folder:{root}", parts, class_names, dict(files=len(pairs)))
 
 
+def load_speech_words(seed=0, clips_per_class=None):
+    """The `Splits` of `speech_words` for `seed`; `extras["test_groups"]`: each test clip's voice variant."""
+    from zoo.audio import synthesis
+    from zoo.datasets import speech_words
+
+    arrays, notes = speech_words.load(seed, clips_per_class)
+    parts = {split: (arrays[split], arrays[f"{split}_labels"]) for split in ("train", "validation", "test")}
+    groups = [str(voice) for voice in arrays["test_voices"]]
+    return audio_splits("speech_words", parts, list(synthesis.CLASS_NAMES), notes, groups)
+
+
 def load_audio_dataset(dataset, seed=0, clips_per_class=None):
     """The `Splits` of `speech_words` or `folder:DIR`; anything else is a `ZooError` naming both."""
     if dataset == "speech_words":
-        from zoo.datasets.speech_words import load_speech_words
-
         return load_speech_words(seed, clips_per_class)
     if dataset.startswith("folder:"):
         return load_wav_folder(dataset.partition(":")[2], seed)

@@ -64,13 +64,3 @@ def load(seed, clips_per_class=None):
     with np.load(path, allow_pickle=False) as stored:
         arrays = {name: stored[name] for name in stored.files if name != "notes"}
         return arrays, json.loads(str(stored["notes"]))
-
-
-def load_speech_words(seed=0, clips_per_class=None):
-    """The `Splits` of `speech_words` for `seed`; `extras["test_groups"]`: each test clip's voice variant."""
-    from zoo.datasets.audio import audio_splits
-
-    arrays, notes = load(seed, clips_per_class)
-    parts = {split: (arrays[split], arrays[f"{split}_labels"]) for split in ("train", "validation", "test")}
-    groups = [str(voice) for voice in arrays["test_voices"]]
-    return audio_splits("speech_words", parts, list(synthesis.CLASS_NAMES), notes, groups)
