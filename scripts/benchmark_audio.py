@@ -26,6 +26,7 @@ from absl import app, flags
 flags.DEFINE_list("models", ["ds_cnn", "kws_cnn"], "Audio models to train; the first is timed as the default command.")
 flags.DEFINE_integer("seed", 0, "Seed of the data (voices held out), the split and the training.")
 flags.DEFINE_string("runs_dir", "runs/benchmark_audio", "Where the runs and the fresh clip cache go.")
+flags.DEFINE_boolean("keep_runs", False, "Reuse finished runs, their clips and their timed commands (times.json).")
 FLAGS = flags.FLAGS
 TARGETS = dict(accuracy=0.95, default_minutes=10, int8_kb=200)
 
@@ -103,15 +104,18 @@ def report_model(name, folder, clips):
 
 def main(argv):
     runs = pathlib.Path(FLAGS.runs_dir)
-    cache = runs / "cache"
-    shutil.rmtree(cache, ignore_errors=True)
+    cache, times = runs / "cache", runs / "times.json"
     env = dict(os.environ, ZOO_CACHE_DIR=str(cache.resolve()))
-    seconds = {}
+    seconds = json.loads(times.read_text()) if FLAGS.keep_runs and times.is_file() else {}
+    if not FLAGS.keep_runs:
+        shutil.rmtree(cache, ignore_errors=True)  # the default command's time includes the synthesis
     for name in FLAGS.models:
         folder = runs / f"{name}_seed{FLAGS.seed}"
-        shutil.rmtree(folder, ignore_errors=True)
-        args = ["zoo_apps.audio_classify", f"--model={name}", f"--seed={FLAGS.seed}", f"--model_dir={folder}"]
-        seconds[name] = command(args, env)
+        if name not in seconds or not (folder / "metrics.json").is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            args = ["zoo_apps.audio_classify", f"--model={name}", f"--seed={FLAGS.seed}", f"--model_dir={folder}"]
+            seconds[name] = command(args, env)
+            times.write_text(json.dumps(seconds))
         command(["export", f"--model_dir={folder}", "--formats=float32,int8"], env)
     os.environ["ZOO_CACHE_DIR"] = env["ZOO_CACHE_DIR"]
     from zoo.audio.waveforms import to_float

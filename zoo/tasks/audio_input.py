@@ -1,8 +1,8 @@
 """The waveform input side: raw 16 kHz mono samples in [-1, 1]; the log-mel front end is inside the model.
 
-Files take a float32 `[1, samples]` window (also the int8 file: its front end stays float) with the
-AudioProperties (sample rate, channels) in the input's metadata that MediaPipe's `AudioClassifier`
-needs to resample and window an app's audio.
+Files take a float32 `[1, samples]` window (also the int8 file: its front end stays float32, its
+convolutions are int8; `INT8_FLOAT_OPERATORS`) with the AudioProperties (sample rate, channels) in the
+input's metadata that MediaPipe's `AudioClassifier` needs to resample and window an app's audio.
 """
 
 import numpy as np
@@ -16,6 +16,10 @@ from zoo.tasks.classification import calibration_inputs
 from zoo.tasks.image_input import describe_array
 
 MAX_SHIFT = 0.1  # augmentation: time shift up to 100 ms either way
+# What the int8 file keeps in float32: the front end's operators (int8 cannot hold a waveform's quiet samples
+# nor a power spectrum's range), and the feature normalization and logits that share their types. The
+# convolutions, which hold nearly all weights and compute, are int8.
+INT8_FLOAT_OPERATORS = ("GATHER", "RESHAPE", "MUL", "ADD", "PAD", "REAL", "IMAG", "LOG", "FULLY_CONNECTED")
 NOISE_PROBABILITY, NOISE_LEVELS = 0.8, (-3.5, -1.0)  # background noise on 80% of clips, RMS 10**-3.5 to 0.1
 GAINS = (-0.5, 0.2)  # augmentation: loudness times 10**-0.5 (-10 dB) to 10**0.2 (+4 dB)
 
@@ -94,6 +98,7 @@ class AudioInput(InputSide):
             input_value_range=[-1.0, 1.0],
             sample_rate=waveforms.SAMPLE_RATE,
             channels=1,
+            int8_float_operators=list(INT8_FLOAT_OPERATORS),
             input_description=f"float32 mono samples in [-1, 1] at {waveforms.SAMPLE_RATE} Hz, "
             f"{model.input_shape[1] / waveforms.SAMPLE_RATE:g} s; the log-mel front end is inside the model",
         )
