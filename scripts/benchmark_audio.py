@@ -116,7 +116,8 @@ def main(argv):
             args = ["zoo_apps.audio_classify", f"--model={name}", f"--seed={FLAGS.seed}", f"--model_dir={folder}"]
             seconds[name] = command(args, env)
             times.write_text(json.dumps(seconds))
-        command(["export", f"--model_dir={folder}", "--formats=float32,int8"], env)
+        if not (FLAGS.keep_runs and (folder / "export" / "report.json").is_file()):
+            command(["export", f"--model_dir={folder}", "--formats=float32,int8"], env)
     os.environ["ZOO_CACHE_DIR"] = env["ZOO_CACHE_DIR"]
     from zoo.audio.waveforms import to_float
 
