@@ -119,9 +119,29 @@ def _converter(saved_model, flavour, representative_data, tensor_types):
     return converter
 
 
-def _convert(saved_model, flavour, representative_data, name, tensor_types):
+def _partly_quantized(converter, float_operators, tensor_types):
+    """Full-integer quantization but for the operator types `float_operators`, which stay float32 (e.g. an audio
+    front end: int8 cannot hold a waveform's quiet samples nor a power spectrum's range); MLIR's quantizer with
+    a deny list, after calibration. A float input and output keep the types of `tensor_types`."""
+    from tensorflow.lite.python import convert as lite_convert
+
+    converter._experimental_calibrate_only = True
+    input_type, output_type = (tf.as_dtype(kind) for kind in tensor_types)
+    return lite_convert.mlir_quantize(
+        converter.convert(),
+        input_data_type=input_type,
+        output_data_type=output_type,
+        denylisted_ops=list(float_operators),
+    )
+
+
+def _convert(saved_model, flavour, representative_data, name, tensor_types, metadata=None):
+    float_operators = (metadata or {}).get("int8_float_operators", ())  # the input side's, e.g. an audio front end
     try:
-        return _converter(saved_model, flavour, representative_data, tensor_types).convert()
+        converter = _converter(saved_model, flavour, representative_data, tensor_types)
+        if flavour == "int8" and float_operators:
+            return _partly_quantized(converter, float_operators, tensor_types)
+        return converter.convert()
     except ConverterError as error:
         needs = sorted({e.operator.name for e in error.errors if e.operator.name})
         if not needs:
@@ -161,8 +181,8 @@ def to_tflite(model, path, flavour="float32", representative_data=None, metadata
             training inputs, one example each without batch dimension (a tuple
             per example for several inputs, in the file's input order, or a dict by
             input name). They go through the model's own preprocessing, exactly as in training.
-        metadata: dict merged into the sidecar (task, labels, model, dataset, ...); the task's
-            input side and head describe the file's tensors in its standard TFLite metadata from it.
+        metadata: dict merged into the sidecar (task, labels, ...): the input side and head describe the file's
+            tensors from it; its `int8_float_operators` (the side's): operator types int8 files keep float32.
         tensor_types: for `"int8"`: `(input, output)` types of a float input and output, each
             `"uint8"`, `"int8"` or `"float32"`; integer inputs stay as they are. Default: uint8 for
             an image input (4-D: what MediaPipe Tasks and a camera give), else int8; float32 out.
@@ -190,7 +210,7 @@ def to_tflite(model, path, flavour="float32", representative_data=None, metadata
         saved_model = model
         if isinstance(model, keras.Model):
             saved_model = to_saved_model(model, pathlib.Path(tmp) / "saved_model", batch_size=1)
-        tflite_model = _convert(saved_model, flavour, representative_data, path.name, tuple(tensor_types))
+        tflite_model = _convert(saved_model, flavour, representative_data, path.name, tuple(tensor_types), metadata)
     description = {
         "file": path.name,
         "flavour": flavour,

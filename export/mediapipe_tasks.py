@@ -2,8 +2,9 @@
 
 The `mediapipe` wheel (`pip install mediapipe`, in zoo's `test` extra) runs the same C++ graphs as
 the phones: the file's own metadata configures the preprocessing (image resizing and normalization,
-text tokenization) and the labels, with no zoo code. `top1(path, inputs)` answers what an app's
-classifier would; the test suite and `scripts/benchmark_mediapipe.py` check it against `Predictor`.
+text tokenization, audio resampling and windowing) and the labels, with no zoo code. `top1(path, inputs)`
+answers what an app's classifier would; the test suite and `scripts/benchmark_mediapipe.py` check it against
+`Predictor`.
 The task's input side names the MediaPipe task that runs its files (`InputSide.mediapipe_task`).
 """
 
@@ -43,12 +44,32 @@ def _text_classifier(path, texts):
         return [classifier.classify(str(item)).classifications[0].categories[0].category_name for item in texts]
 
 
-RUNNERS = {"ImageClassifier": _image_classifier, "TextClassifier": _text_classifier}
+def _audio_classifier(path, clips):
+    """Each clip (float samples at the sidecar's rate, one window long) as one buffer: MediaPipe's first window."""
+    from mediapipe.tasks.python import audio
+    from mediapipe.tasks.python.components.containers.audio_data import AudioData
+
+    rate = float(sidecar.read(path).get("sample_rate", 16_000))
+    options = audio.AudioClassifierOptions(base_options=_base_options(path), max_results=1)
+    with audio.AudioClassifier.create_from_options(options) as classifier:
+        answers = []
+        for clip in np.asarray(clips, np.float32):
+            results = classifier.classify(AudioData.create_from_array(clip, rate))
+            answers.append(results[0].classifications[0].categories[0].category_name)
+        return answers
+
+
+RUNNERS = {
+    "ImageClassifier": _image_classifier,
+    "TextClassifier": _text_classifier,
+    "AudioClassifier": _audio_classifier,
+}
 
 
 def top1(path, inputs):
     """The label MediaPipe Tasks answers first for each raw input (images 0-255, grayscale ones given to it as
-    gray RGB images as a camera would; texts as they are), from the file and its metadata alone.
+    gray RGB images as a camera would; texts as they are; audio clips at the file's sample rate), from the file
+    and its metadata alone.
 
     Raises:
         ZooError: `mediapipe` is not installed, or the file's task has no MediaPipe counterpart.

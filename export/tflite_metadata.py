@@ -1,12 +1,11 @@
 """Standard TFLite model metadata, written inside the `.tflite` file.
 
-Android Studio's ML model binding, the LiteRT support and task libraries and
-MediaPipe read a model's labels and input normalization from TFLite Support's
-metadata (`metadata_schema.fbs`, Apache-2.0): a `ModelMetadata` flatbuffer in
-the model buffer that the model's "TFLITE_METADATA" metadata entry names, and
-the associated files (e.g. `labels.txt`) in an uncompressed zip archive after
-the model, as `tflite_support.metadata.MetadataPopulator` writes them; here with
-`flatbuffers` directly (`tflite-support` pins protobuf 3.20, which TensorFlow 2.21 cannot use).
+Android Studio's ML model binding, the LiteRT support and task libraries and MediaPipe read a model's
+labels, input normalization and audio properties from TFLite Support's metadata (`metadata_schema.fbs`,
+Apache-2.0): a `ModelMetadata` flatbuffer in the model buffer that the model's "TFLITE_METADATA" entry
+names, and the associated files (e.g. `labels.txt`) in an uncompressed zip archive after the model, as
+`tflite_support.metadata.MetadataPopulator` writes them; here with `flatbuffers` directly
+(`tflite-support` pins protobuf 3.20, which TensorFlow 2.21 cannot use).
 """
 
 import dataclasses
@@ -34,14 +33,11 @@ union ContentProperties { FeatureProperties, ImageProperties, BoundingBoxPropert
 union ProcessUnitOptions { NormalizationOptions, ScoreCalibrationOptions, ScoreThresholdingOptions,
   BertTokenizerOptions, SentencePieceTokenizerOptions, RegexTokenizerOptions }
 table AssociatedFile { name:string; description:string; type:AssociatedFileType; }
-table BertTokenizerOptions { vocab_file:[AssociatedFile]; }
+table BertTokenizerOptions { vocab_file:[AssociatedFile]; }  table ProcessUnit { options:ProcessUnitOptions; }
 table RegexTokenizerOptions { delim_regex_pattern:string; vocab_file:[AssociatedFile]; }
-table FeatureProperties { }
-table ImageProperties { color_space:ColorSpaceType; }
-table Content { content_properties:ContentProperties; }
-table NormalizationOptions { mean:[float]; std:[float]; }
-table ProcessUnit { options:ProcessUnitOptions; }
-table Stats { max:[float]; min:[float]; }
+table FeatureProperties { }  table ImageProperties { color_space:ColorSpaceType; }
+table AudioProperties { sample_rate:uint; channels:uint; }  table Content { content_properties:ContentProperties; }
+table NormalizationOptions { mean:[float]; std:[float]; }  table Stats { max:[float]; min:[float]; }
 table TensorMetadata { name:string; description:string; dimension_names:[string]; content:Content;
   process_units:[ProcessUnit]; stats:Stats; associated_files:[AssociatedFile]; }
 table SubGraphMetadata { name:string; description:string; input_tensor_metadata:[TensorMetadata];
@@ -64,7 +60,7 @@ def parse_schema(text):
 _ENUMS, _UNIONS, _TABLES = parse_schema(SCHEMA).values()
 FILE_TYPES = tuple(_ENUMS["AssociatedFileType"])
 COLOR_SPACES = tuple(_ENUMS["ColorSpaceType"])
-_CONTENTS = {"FeatureProperties": "feature", "ImageProperties": "image"}
+_CONTENTS = {"FeatureProperties": "feature", "ImageProperties": "image", "AudioProperties": "audio"}
 # The schema versions that added the file types and process units newer than 1.0.0.
 _VERSIONS = {"VOCABULARY": (1, 0, 1), "SCANN_INDEX_FILE": (1, 4, 0), "BertTokenizerOptions": (1, 1, 0)}
 _VERSIONS.update(SentencePieceTokenizerOptions=(1, 1, 0), RegexTokenizerOptions=(1, 2, 1))
@@ -86,9 +82,9 @@ class TensorMetadata:
     Attributes:
         name: The tensor's name for app code (e.g. "image", "probabilities").
         description: What the tensor holds.
-        content: "image" or "feature" (any other data); read from other writers, the schema's
-            name of any other kind, or None if absent.
+        content: "image", "audio" or "feature" (other data); from other writers any kind's name, or None.
         color_space: For images, "RGB" or "GRAYSCALE".
+        sample_rate, channels: For audio (`AudioProperties`, what MediaPipe's AudioClassifier resamples to).
         mean, std: Normalization `(x - mean) / std` to apply to inputs, per channel.
         min, max: Smallest and largest value per channel (schema `Stats`), e.g. [0.0] and [255.0] for pixels.
         associated_files: The files that go with the tensor, e.g. its labels.
@@ -100,6 +96,8 @@ class TensorMetadata:
     description: str = ""
     content: str | None = "feature"
     color_space: str | None = None
+    sample_rate: int | None = None
+    channels: int | None = None
     mean: list[float] | None = None
     std: list[float] | None = None
     min: list[float] | None = None
@@ -141,8 +139,9 @@ def _build_table(builder, table, values):
                 offsets.append((field_id + 1, _build_table(builder, member, member_values)))
             field_id += 2
             continue
-        if kind in _ENUMS:
-            scalars.append((builder.PrependInt8Slot, field_id, value or 0))
+        if kind in _ENUMS or kind == "uint":
+            prepend = builder.PrependUint32Slot if kind == "uint" else builder.PrependInt8Slot
+            scalars.append((prepend, field_id, value or 0))
         elif value not in (None, "", []):
             offsets.append((field_id, _build_field(builder, kind, value)))
         field_id += 1
@@ -159,8 +158,8 @@ def _read_field(table, offset, kind):
     position = offset + table.Pos
     if kind == "string":
         return table.String(position).decode()
-    if kind in _ENUMS:
-        return table.Get(number_types.Int8Flags, position)
+    if kind in _ENUMS or kind == "uint":
+        return table.Get(number_types.Uint32Flags if kind == "uint" else number_types.Int8Flags, position)
     if kind == "[float]":
         return table.GetVectorAsNumpy(number_types.Float32Flags, offset).tolist()
     if not kind.startswith("["):
@@ -195,6 +194,8 @@ def _tensor_fields(tensor):
     """Returns the `TensorMetadata` table (a dict of fields) of a `TensorMetadata`."""
     if tensor.content == "image":
         properties = ("ImageProperties", {"color_space": COLOR_SPACES.index(tensor.color_space)})
+    elif tensor.content == "audio":
+        properties = ("AudioProperties", {"sample_rate": tensor.sample_rate, "channels": tensor.channels})
     else:
         properties = ("FeatureProperties", {})
     normalization = {"mean": tensor.mean, "std": tensor.std}
@@ -224,6 +225,7 @@ def _tensor_from_fields(fields):
         description=fields.get("description", ""),
         content=_CONTENTS.get(member, member),
         color_space=None if color_space is None else COLOR_SPACES[color_space],
+        **{key: properties.get(key) for key in ("sample_rate", "channels") if member == "AudioProperties"},
         mean=normalization.get("mean"),
         std=normalization.get("std"),
         min=stats.get("min"),
@@ -238,8 +240,8 @@ def _tensor_from_fields(fields):
 
 def _check_tensor(tensor):
     """Raises `ValueError` if `tensor` can't be written."""
-    if tensor.content not in ("feature", "image"):
-        raise ValueError(f"tensor {tensor.name!r}: content {tensor.content!r} is not 'feature' or 'image'")
+    if tensor.content not in ("feature", "image", "audio"):
+        raise ValueError(f"tensor {tensor.name!r}: content {tensor.content!r} is not 'feature', 'image' or 'audio'")
     if tensor.content == "image" and tensor.color_space not in ("RGB", "GRAYSCALE"):
         raise ValueError(f"tensor {tensor.name!r}: an image needs color_space 'RGB' or 'GRAYSCALE'")
     if (tensor.mean is None) != (tensor.std is None):
@@ -312,12 +314,10 @@ def add_metadata(
 
     Args:
         tflite_bytes: A TFLite flatbuffer; files appended to it are dropped.
-        name, description, version, author, license: The model's name, what it does, its version,
-            who made it and its licence.
+        name, description, version, author, license: The model's name, what it does, version, author, licence.
         input_tensors: A `TensorMetadata` per input, in the order of the model's inputs.
         output_tensors: A `TensorMetadata` per output, in the order of the model's outputs.
-        associated_files: `{name: bytes}` of the files that the tensors name, e.g. `labels.txt`
-            (one label a line) for an output's `AssociatedFile("labels.txt")`.
+        associated_files: `{name: bytes}` of the files the tensors name, e.g. `labels.txt` (one label a line).
         input_process_units: The subgraph's own input process units, as `(options table, {field: value})`
             (a BERT tokenizer, which makes the model's 3 inputs).
 
@@ -368,7 +368,7 @@ def read_metadata(tflite_bytes):
     """Returns the standard metadata of a TFLite flatbuffer, or {} if it has none.
 
     Only the fields that `add_metadata` writes are read: the strings of its arguments, `min_parser_version`,
-    `inputs` and `outputs` (lists of `TensorMetadata` of the first subgraph) and its `input_process_units`
+    `inputs` and `outputs` (`TensorMetadata` lists of the first subgraph), `input_process_units`
     (`(options table, {field: value})`). Floats come back as float32 values.
 
     Raises:

@@ -76,3 +76,18 @@ def write_pngs(root, count=12, size=8):
         for i in range(count):
             image = np.clip(rng.normal(value, 20, (size, size, 1)), 0, 255).astype(np.uint8)
             tf.io.write_file(str(root / name / f"{i}.png"), tf.io.encode_png(image))
+
+
+def write_wavs(root, count=10, rate=8000, seconds=0.5):
+    """Two classes of noisy tones as 16-bit WAV files at `rate` Hz, `low` (300 Hz) and `high` (3 kHz)."""
+    from scipy.io import wavfile
+
+    rng = np.random.default_rng(0)
+    time = np.arange(int(rate * seconds)) / rate
+    for frequency, name in ((300, "low"), (3000, "high")):
+        (root / name).mkdir(parents=True)
+        for i in range(count):
+            tone = 0.5 * np.sin(2 * np.pi * frequency * (1 + 0.05 * rng.standard_normal()) * time)
+            samples = np.clip(tone + 0.05 * rng.standard_normal(len(time)), -1, 1)
+            wavfile.write(root / name / f"{i}.wav", rate, np.round(samples * 32767).astype(np.int16))
+    return root

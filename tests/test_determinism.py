@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import zoo
-from helpers import slow_unless, write_pngs, write_reviews
+from helpers import slow_unless, write_pngs, write_reviews, write_wavs
 from zoo.recipes import override
 from zoo.run_folder import RunFolder
 from zoo_apps import experiment, trainer
@@ -24,6 +24,7 @@ CASES = {  # model -> (task, dataset); a newly registered model must be added he
     "bert_mlm": ("masked_language_modeling", TEXT[1]),
     "two_tower": ("recommendation_retrieval", "synthetic"),
     "dcn": ("recommendation_ranking", "synthetic"),
+    **dict.fromkeys(["ds_cnn", "kws_cnn"], ("audio_classification", "folder:{data}/audio")),
 }
 SHORT_TEXTS = {"sequence_length": 12}  # texts are short; an unrolled LSTM or attention costs less to trace
 
@@ -33,6 +34,7 @@ def data(tmp_path_factory):
     root = tmp_path_factory.mktemp("data")
     write_pngs(root / "images", count=16, size=16)
     write_reviews(root / "reviews", examples=40)
+    write_wavs(root / "audio", count=10)
     return root
 
 

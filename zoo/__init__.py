@@ -13,6 +13,7 @@ from zoo import (  # noqa: F401  (importing a family registers its models)
     text,
     vision,
 )
+from zoo.audio import keyword_spotting  # noqa: F401  (audio models; zoo.audio itself imports no Keras)
 from zoo.errors import ZooError  # noqa: F401
 from zoo.explainability import explain  # noqa: F401
 from zoo.factory import create_model  # noqa: F401

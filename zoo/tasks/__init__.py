@@ -1,6 +1,7 @@
 """Tasks: `get_task(name)` answers data, loss, metrics, plots, card, export and decoding for one task."""
 
 from zoo.errors import ZooError
+from zoo.tasks.audio_classification import AudioClassification
 from zoo.tasks.base import Dataset, ExportData, Task  # noqa: F401
 from zoo.tasks.image_classification import ImageClassification
 from zoo.tasks.image_generation import ImageGeneration
@@ -38,3 +39,4 @@ register_task(MaskedLanguageModeling())
 register_task(Tabular())
 for _task in recommendation_tasks():
     register_task(_task)
+register_task(AudioClassification())

@@ -41,6 +41,22 @@ def test_examples(split, indices):
     return found
 
 
+def confusion(predictions, labels, num_classes):
+    """Counts `[true class][predicted class]` as nested lists (metrics.json)."""
+    counts = np.zeros((num_classes, num_classes), np.int64)
+    np.add.at(counts, (np.asarray(labels), np.asarray(predictions)), 1)
+    return counts.tolist()
+
+
+def group_accuracies(right, groups):
+    """`{group: {accuracy, examples}}` for per-example `groups` (such as test voices), sorted by name."""
+    right, groups = np.asarray(right, bool), np.asarray(groups)
+    return {
+        str(group): dict(accuracy=float(np.mean(right[groups == group])), examples=int(np.sum(groups == group)))
+        for group in sorted(set(groups.tolist()))
+    }
+
+
 def calibration_inputs(split):
     """The first `CALIBRATION_EXAMPLES` inputs of an unbatched `(x, y)` split, as numpy arrays."""
     return [x for x, _ in split.take(CALIBRATION_EXAMPLES).as_numpy_iterator()]
@@ -73,11 +89,13 @@ class ClassificationHead(Head):
     def evaluate(self, model, splits):
         test_logits, test_labels = predict_logits(model, splits.test)
         val_logits, val_labels = predict_logits(model, splits.validation)
-        metrics = dict(
-            test=evaluation.classification_metrics(test_logits, test_labels, splits.class_names),
-            validation_accuracy=float(np.mean(val_logits.argmax(1) == val_labels)),
-        )
         predictions = test_logits.argmax(1)
+        test = evaluation.classification_metrics(test_logits, test_labels, splits.class_names)
+        test["confusion_matrix"] = confusion(predictions, test_labels, splits.num_classes)
+        groups = splits.extras.get("test_groups")  # e.g. each test clip's voice: accuracy per group
+        if groups is not None:
+            test["per_group"] = group_accuracies(predictions == test_labels, groups)
+        metrics = dict(test=test, validation_accuracy=float(np.mean(val_logits.argmax(1) == val_labels)))
         chosen = figure.chosen_examples(predictions, test_labels)
         examples = (model, test_examples(splits.test, chosen), test_labels[chosen], predictions[chosen])
         return metrics, dict(
@@ -114,10 +132,13 @@ class ClassificationHead(Head):
             "| class | precision | recall | support |",
             "|---|---|---|---|",
         ]
-        return lines + [
+        lines += [
             f"| {name} | {row['precision']:.3f} | {row['recall']:.3f} | {row['support']} |"
             for name, row in test["per_class"].items()
         ]
+        groups = test.get("per_group") or {}
+        lines += ["", "| test group (e.g. voice) | accuracy | examples |", "|---|---|---|"] * bool(groups)
+        return lines + [f"| {name} | {row['accuracy']:.3f} | {row['examples']} |" for name, row in groups.items()]
 
     def card_usage_output(self, config, model_variable, inputs):
         return [f"logits = {model_variable}({inputs}", "probabilities = keras.ops.softmax(logits)"]
