@@ -5,6 +5,7 @@ from zoo.tasks.base import Dataset, ExportData, Task  # noqa: F401
 from zoo.tasks.image_classification import ImageClassification
 from zoo.tasks.image_generation import ImageGeneration
 from zoo.tasks.masked_lm import MaskedLanguageModeling
+from zoo.tasks.segmentation import ImageSegmentation
 from zoo.tasks.tabular import Tabular
 from zoo.tasks.text_classification import TextClassification
 
@@ -35,3 +36,4 @@ register_task(ImageGeneration())
 register_task(TextClassification())
 register_task(MaskedLanguageModeling())
 register_task(Tabular())
+register_task(ImageSegmentation())
