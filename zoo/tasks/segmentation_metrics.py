@@ -88,7 +88,8 @@ def _colors(num_classes):
     """A color per class; background (0) transparent-black."""
     import matplotlib
 
-    palette = matplotlib.colormaps["tab20"](np.linspace(0, 1, 20))[:, :3]
+    name, count = ("tab10", 10) if num_classes <= 11 else ("tab20", 20)
+    palette = matplotlib.colormaps[name](np.arange(count))[:, :3]
     return np.concatenate([[[0, 0, 0]], palette[: num_classes - 1]]) if num_classes <= 21 else None
 
 

@@ -18,7 +18,7 @@ from zoo.vision.stem import pixel_input
 TASK = "image_segmentation"
 _SCENES = (64, 64, 1)
 _RECIPE = dict(
-    epochs=12,
+    epochs=15,
     batch_size=32,
     optimizer="adam",
     learning_rate=3e-3,
@@ -27,7 +27,7 @@ _RECIPE = dict(
     label_smoothing=0.0,
     augment=False,  # the scenes are random already; masks would need the same warps as the pixels
 )
-UNET_FILTERS = (16, 32, 64, 128)
+UNET_FILTERS = (12, 24, 48, 96)
 
 
 def _check_divisible(input_shape, factor, name):
@@ -54,7 +54,7 @@ def _conv_block(x, filters, name):
     min_input_size=8,
 )
 def unet(num_classes=11, input_shape=_SCENES, filters=UNET_FILTERS):
-    """A small U-Net: 4 levels of two 3x3 convolutions (16-128 filters), skip connections, logits per pixel."""
+    """A small U-Net: 4 levels of two 3x3 convolutions (12-96 filters), skip connections, logits per pixel."""
     _check_divisible(input_shape, 2 ** (len(filters) - 1), "unet")
     inputs, x = pixel_input(input_shape, min_size=2 ** (len(filters) - 1))
     skips = []
