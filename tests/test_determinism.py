@@ -24,8 +24,9 @@ CASES = {  # model -> (task, dataset); a newly registered model must be added he
     "bert_mlm": ("masked_language_modeling", TEXT[1]),
     **dict.fromkeys(["deeplab_v3", "unet"], ("image_segmentation", "folder:{data}/scenes")),
 }
-# Identical up to float summation order only (differences ~4e-8 after one epoch): keras-hub's DeepLabV3 on CPU.
-SUMMATION_ORDER = {"deeplab_v3": 1e-6}
+# Equal only up to float summation order (differences of 4e-8 to 2e-6 measured after two steps): keras-hub's
+# DeepLabV3 on CPU runs an op whose sums are not ordered the same way twice; a known gap, see the seg report.
+SUMMATION_ORDER = {"deeplab_v3": 1e-4}
 SHORT_TEXTS = {"sequence_length": 12}  # texts are short; an unrolled LSTM or attention costs less to trace
 
 
