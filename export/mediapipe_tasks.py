@@ -29,11 +29,31 @@ def _image_classifier(path, images):
     with vision.ImageClassifier.create_from_options(options) as classifier:
         answers = []
         for image in np.asarray(images):
-            rgb = np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
-            pixels = np.ascontiguousarray(np.clip(np.round(rgb), 0, 255).astype(np.uint8))
-            result = classifier.classify(mp.Image(image_format=mp.ImageFormat.SRGB, data=pixels))
+            result = classifier.classify(mp.Image(image_format=mp.ImageFormat.SRGB, data=_camera_pixels(image)))
             answers.append(result.classifications[0].categories[0].category_name)
         return answers
+
+
+def _camera_pixels(image):
+    """A raw image (0-255, 1 or 3 channels) as a camera's RGB uint8 frame."""
+    rgb = np.repeat(image, 3, axis=-1) if image.shape[-1] == 1 else image
+    return np.ascontiguousarray(np.clip(np.round(rgb), 0, 255).astype(np.uint8))
+
+
+def _image_segmenter(path, images):
+    """The category mask (uint8 class ids, the image's size) that MediaPipe's ImageSegmenter returns per image."""
+    import mediapipe as mp
+    from mediapipe.tasks.python import vision
+
+    options = vision.ImageSegmenterOptions(
+        base_options=_base_options(path), output_category_mask=True, output_confidence_masks=False
+    )
+    with vision.ImageSegmenter.create_from_options(options) as segmenter:
+        masks = []
+        for image in np.asarray(images):
+            frame = mp.Image(image_format=mp.ImageFormat.SRGB, data=_camera_pixels(image))
+            masks.append(np.array(segmenter.segment(frame).category_mask.numpy_view()).reshape(image.shape[:2]))
+        return masks
 
 
 def _text_classifier(path, texts):
@@ -63,13 +83,14 @@ RUNNERS = {
     "ImageClassifier": _image_classifier,
     "TextClassifier": _text_classifier,
     "AudioClassifier": _audio_classifier,
+    "ImageSegmenter": _image_segmenter,
 }
 
 
 def top1(path, inputs):
     """The label MediaPipe Tasks answers first for each raw input (images 0-255, grayscale ones given to it as
     gray RGB images as a camera would; texts as they are; audio clips at the file's sample rate), from the file
-    and its metadata alone.
+    and its metadata alone; for a segmenter, each image's category mask (uint8 class ids).
 
     Raises:
         ZooError: `mediapipe` is not installed, or the file's task has no MediaPipe counterpart.

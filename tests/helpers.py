@@ -91,3 +91,20 @@ def write_wavs(root, count=10, rate=8000, seconds=0.5):
             samples = np.clip(tone + 0.05 * rng.standard_normal(len(time)), -1, 1)
             wavfile.write(root / name / f"{i}.wav", rate, np.round(samples * 32767).astype(np.int16))
     return root
+
+
+def write_scene_folder(root, count=40, size=32):
+    """`count` mnist scenes as gray PNGs with palette PNG masks (classes.txt: background, 0-9), `size` pixels."""
+    from PIL import Image
+
+    from zoo.datasets.scenes import mnist_scenes
+
+    scenes = mnist_scenes(seed=5, counts=(count, 1, 1))["train"]
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    (root / "classes.txt").write_text("background\n" + "\n".join(str(digit) for digit in range(10)) + "\n")
+    for index, (image, mask) in enumerate(zip(scenes.images, scenes.masks)):
+        Image.fromarray(image).resize((size, size), Image.BILINEAR).save(root / "images" / f"{index}.png")
+        palette = Image.fromarray(mask).resize((size, size), Image.NEAREST).convert("P")
+        palette.save(root / "masks" / f"{index}.png")
+    return root

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import zoo
-from helpers import slow_unless, write_pngs, write_reviews, write_wavs
+from helpers import slow_unless, write_pngs, write_reviews, write_scene_folder, write_wavs
 from zoo.recipes import override
 from zoo.run_folder import RunFolder
 from zoo_apps import experiment, trainer
@@ -25,7 +25,11 @@ CASES = {  # model -> (task, dataset); a newly registered model must be added he
     "two_tower": ("recommendation_retrieval", "synthetic"),
     "dcn": ("recommendation_ranking", "synthetic"),
     **dict.fromkeys(["ds_cnn", "kws_cnn"], ("audio_classification", "folder:{data}/audio")),
+    **dict.fromkeys(["deeplab_v3", "unet"], ("image_segmentation", "folder:{data}/scenes")),
 }
+# Equal only up to float summation order (differences of 4e-8 to 2e-6 measured after two steps): keras-hub's
+# DeepLabV3 on CPU runs an op whose sums are not ordered the same way twice; a known gap, see the seg report.
+SUMMATION_ORDER = {"deeplab_v3": 1e-4}
 SHORT_TEXTS = {"sequence_length": 12}  # texts are short; an unrolled LSTM or attention costs less to trace
 
 
@@ -35,6 +39,7 @@ def data(tmp_path_factory):
     write_pngs(root / "images", count=16, size=16)
     write_reviews(root / "reviews", examples=40)
     write_wavs(root / "audio", count=10)
+    write_scene_folder(root / "scenes", count=20, size=16)
     return root
 
 
@@ -72,4 +77,4 @@ def test_two_trainings_with_one_seed_give_identical_weights(model_name, data, tm
         weights.append(model.get_weights())
     assert any(not np.array_equal(a, b) for a, b in zip(initial, weights[1])), "training changed nothing"
     for a, b in zip(*weights):
-        np.testing.assert_array_equal(a, b)
+        np.testing.assert_allclose(a, b, rtol=0, atol=SUMMATION_ORDER.get(model_name, 0))

@@ -25,15 +25,20 @@ def define_flags(flag_values):
     adversarial.define_flags(flag_values)
 
 
-def options(flag_values):
-    """The data options: image size (resizing) and whether to skip undecodable files."""
-    size = flag_values.image_size
+def image_size_option(size):
+    """--image_size as `[height, width]`, or None; `ZooError` for anything else."""
     try:
         size = [int(value) for value in size] if size else None
     except ValueError:
         raise ZooError(f"--image_size takes HEIGHT,WIDTH in pixels, e.g. 32,32. Received: {','.join(size)}") from None
     if size is not None and len(size) != 2:
         raise ZooError(f"--image_size takes two numbers, HEIGHT,WIDTH. Received: {','.join(map(str, size))}")
+    return size
+
+
+def options(flag_values):
+    """The data options: image size (resizing) and whether to skip undecodable files."""
+    size = image_size_option(flag_values.image_size)
     chosen = dict(image_size=size, skip_bad_files=flag_values.skip_bad_files or None)
     return {name: value for name, value in chosen.items() if value is not None}
 

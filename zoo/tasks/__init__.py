@@ -7,6 +7,7 @@ from zoo.tasks.image_classification import ImageClassification
 from zoo.tasks.image_generation import ImageGeneration
 from zoo.tasks.masked_lm import MaskedLanguageModeling
 from zoo.tasks.recommendation import recommendation_tasks
+from zoo.tasks.segmentation import ImageSegmentation
 from zoo.tasks.tabular import Tabular
 from zoo.tasks.text_classification import TextClassification
 
@@ -40,3 +41,4 @@ register_task(Tabular())
 for _task in recommendation_tasks():
     register_task(_task)
 register_task(AudioClassification())
+register_task(ImageSegmentation())

@@ -24,10 +24,11 @@ def split_arrays(split, batch_size=1024, limit=None):
     return np.concatenate(inputs), np.concatenate(labels)
 
 
-def export_arrays(splits):
-    """Raw inputs for `ExportData`: training and validation inputs (capped), then the test split; and test labels."""
+def export_arrays(splits, limit=AGREEMENT_EXAMPLES):
+    """Raw inputs for `ExportData`: training and validation inputs (at most `limit`), then the test split; and
+    test labels."""
     test_inputs, test_labels = split_arrays(splits.test)
     others = splits.train.concatenate(splits.validation)
-    other_inputs, _ = split_arrays(others, limit=AGREEMENT_EXAMPLES)
+    other_inputs, _ = split_arrays(others, limit=limit)
     inputs = test_inputs if other_inputs is None else np.concatenate([other_inputs, test_inputs])
     return inputs, test_labels

@@ -141,6 +141,7 @@ class Head:
     recipe_keys = ()  # recipe keys besides `COMMON_RECIPE_KEYS` that this head uses
     int8_output_type = "float32"  # what the int8 file returns: float32 keeps every value a head may need
     new_classes_fine_tune = False  # whether `create_model(..., pretrained=RUN, num_classes=k)` gives a fresh head
+    agreement_examples = AGREEMENT_EXAMPLES  # training and validation inputs export checks files on (besides test)
 
     def num_outputs(self, splits):
         """The builder's `num_classes`: output units for `splits`."""
@@ -356,7 +357,7 @@ class Task:
         run = config["run"]
         splits = self.load_data(run["dataset"], run["seed"], data_dir, **run["options"])
         tflite_model, calibration, metadata = self.side.export_inputs(config, model, splits)
-        inputs, labels = export_arrays(splits)
+        inputs, labels = export_arrays(splits, self.head.agreement_examples)
         labels, output_metadata = self.head.export_labels(splits, model, labels)
         metadata = dict(task=self.name, **metadata, **output_metadata)
         types = (self.side.int8_input_type, self.head.int8_output_type)

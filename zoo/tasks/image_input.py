@@ -107,11 +107,19 @@ class ImageInput(InputSide):
     description = "`pixels`: float32 raw pixels 0-255, shape {shape}; rescaling is inside the model"
     int8_input_type = "uint8"
     mediapipe_task = "ImageClassifier"  # for the classification head
+    loader = staticmethod(load_image_dataset)  # `loader(name, seed=, data_dir=, image_size=, skip_bad_files=)`
+
+    def __init__(self, catalog=None, loader=None, mediapipe_task=None, recipe_keys=None):
+        """The image side of another head: its own `catalog` and `loader` (whose labels may be anything: masks,
+        boxes), the MediaPipe task that runs its files, and `recipe_keys` (`()`: no `--augment`, for labels
+        that random warps of the pixels would break). Unset: image classification's."""
+        self.catalog = tuple(catalog) if catalog is not None else self.catalog
+        self.loader = loader or self.loader
+        self.mediapipe_task = mediapipe_task or self.mediapipe_task
+        self.recipe_keys = tuple(recipe_keys) if recipe_keys is not None else self.recipe_keys
 
     def load_data(self, dataset, seed=0, data_dir=None, image_size=None, skip_bad_files=False, **unused):
-        return load_image_dataset(
-            dataset, seed=seed, data_dir=data_dir, image_size=image_size, skip_bad_files=skip_bad_files
-        )
+        return self.loader(dataset, seed=seed, data_dir=data_dir, image_size=image_size, skip_bad_files=skip_bad_files)
 
     def check_data(self, model_name, splits, recipe, num_outputs=None):
         smallest = registry.model_info(model_name)["min_input_size"]
@@ -127,8 +135,9 @@ class ImageInput(InputSide):
         )
 
     def training_pipelines(self, splits, recipe, seed):
+        augment = recipe["augment"] and "augment" in self.recipe_keys
         train = batched(
-            splits.train, recipe["batch_size"], shuffle_seed=seed, augment=recipe["augment"], flip=splits.augment_flip
+            splits.train, recipe["batch_size"], shuffle_seed=seed, augment=augment, flip=splits.augment_flip
         )
         return train, batched(splits.validation, recipe["batch_size"])
 
