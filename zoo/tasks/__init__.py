@@ -2,6 +2,7 @@
 
 from zoo.errors import ZooError
 from zoo.tasks.base import Dataset, ExportData, Task  # noqa: F401
+from zoo.tasks.detection import ObjectDetection
 from zoo.tasks.image_classification import ImageClassification
 from zoo.tasks.image_generation import ImageGeneration
 from zoo.tasks.masked_lm import MaskedLanguageModeling
@@ -35,3 +36,4 @@ register_task(ImageGeneration())
 register_task(TextClassification())
 register_task(MaskedLanguageModeling())
 register_task(Tabular())
+register_task(ObjectDetection)
