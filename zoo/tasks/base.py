@@ -174,6 +174,10 @@ class Head:
     def intended_use(self, config, task_name):
         return f"{task_name.replace('_', ' ').capitalize()} of inputs like those of `{config['run']['dataset']}`."
 
+    def file_model(self, model, splits):
+        """The model the TFLite file holds, from the side's (e.g. with decoding appended); default: as it is."""
+        return model
+
     def export_labels(self, splits, model, labels):
         """`(labels, metadata)`: the test split's targets for `compare`, and sidecar entries of the output."""
         return labels, dict(output_description=self.description)
@@ -356,6 +360,7 @@ class Task:
         run = config["run"]
         splits = self.load_data(run["dataset"], run["seed"], data_dir, **run["options"])
         tflite_model, calibration, metadata = self.side.export_inputs(config, model, splits)
+        tflite_model = self.head.file_model(tflite_model, splits)
         inputs, labels = export_arrays(splits)
         labels, output_metadata = self.head.export_labels(splits, model, labels)
         metadata = dict(task=self.name, **metadata, **output_metadata)

@@ -11,6 +11,7 @@ from zoo.datasets import batched
 from zoo.detection import coco, points
 from zoo.tasks import detection_plots
 from zoo.tasks.base import Dataset, Head, Task
+from zoo.tasks.detection_export import DetectionExport
 from zoo.tasks.image_input import ImageInput
 
 
@@ -53,13 +54,17 @@ def split_images(split):
     return np.concatenate([x for x, _ in split.batch(512).as_numpy_iterator()])
 
 
-class DetectionHead(Head):
+class DetectionHead(DetectionExport, Head):
     """Centre heatmaps, box sizes and offsets at stride 4; boxes, classes and scores after decoding."""
 
     output_name = "centers"
     description = (
         "`centers`: float32 (batch, H/4, W/4, classes + 4): class heatmap logits, box width and height in "
         "cells of 4 pixels, centre offset; `zoo.detection.points.decode` turns them into boxes"
+    )
+    file_description = (
+        "four outputs, MediaPipe's order: `location` (1, N, 4) [ymin, xmin, ymax, xmax] ratios, `category` (1, N), "
+        "`score` (1, N), `number_of_detections` (1); decoding and NMS inside"
     )
     report_columns = ("map50", "matched", "map")
     agreement_column = "matched"
@@ -107,7 +112,8 @@ class DetectionHead(Head):
         test = metrics["test"]
         low, high = test["map50_interval"]
         lines = [
-            f"On the test split ({test['num_images']:,} images, {test['num_objects']:,} objects; pycocotools COCOeval):",
+            f"On the test split ({test['num_images']:,} images, {test['num_objects']:,} objects; "
+            "pycocotools COCOeval):",
             "",
             f"- mAP@0.5 **{test['map50']:.4f}** (95% bootstrap interval over images {low:.4f}-{high:.4f})",
             f"- mAP@[.5:.95] {test['map']:.4f}, mAP@0.75 {test['map75']:.4f}",

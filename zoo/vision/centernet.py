@@ -12,7 +12,7 @@ import keras
 from zoo.registry import register_model
 
 RECIPE = dict(
-    epochs=40,
+    epochs=30,
     batch_size=32,
     optimizer="adam",
     learning_rate=2e-3,
@@ -31,7 +31,7 @@ def _conv(x, filters, name, strides=1):
 
 
 def _head(x, outputs, name, bias=0.0):
-    x = keras.layers.Conv2D(64, 3, padding="same", activation="relu", name=f"{name}_hidden")(x)
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", name=f"{name}_hidden")(x)
     init = keras.initializers.Constant(bias)
     return keras.layers.Conv2D(outputs, 1, bias_initializer=init, dtype="float32", name=name)(x)
 
@@ -53,10 +53,11 @@ def centernet(num_classes=10, input_shape=(64, 64, 1), width=32):
         x = _conv(x, filters, f"stage{stage + 1}_block")
         features.append(x)
     x = features[-1]
-    for stage in (2, 1):  # up to stride 8, then 4, adding the encoder's features at each
+    for stage, filters in ((2, 3 * width), (1, 2 * width)):  # up to stride 8, then 4, adding the encoder's
         x = keras.layers.UpSampling2D(2, name=f"up{stage + 1}")(x)
-        lateral = keras.layers.Conv2D(4 * width, 1, name=f"lateral{stage + 1}")(features[stage])
-        x = _conv(keras.layers.Add(name=f"merge{stage + 1}")([x, lateral]), 4 * width, f"top_down{stage + 1}")
+        x = keras.layers.Conv2D(filters, 1, name=f"reduce{stage + 1}")(x)
+        lateral = keras.layers.Conv2D(filters, 1, name=f"lateral{stage + 1}")(features[stage])
+        x = _conv(keras.layers.Add(name=f"merge{stage + 1}")([x, lateral]), filters, f"top_down{stage + 1}")
     heatmap = _head(x, num_classes, "heatmap", bias=-math.log((1 - PRIOR) / PRIOR))
     geometry = _head(x, 4, "geometry")
     centers = keras.layers.Concatenate(name="centers", dtype="float32")([heatmap, geometry])
