@@ -8,6 +8,7 @@ from zoo.errors import ZooError
 
 SPLIT_NAMES = ("train", "validation", "test")
 DIGIT_NAMES = [str(digit) for digit in range(10)]
+SCENE_COUNTS = (3000, 300, 300)  # mnist_scenes: train, validation, test scenes (tests make fewer)
 
 
 def detection_splits(name, images, boxes, classes, class_names, digest, notes=None):
@@ -47,7 +48,7 @@ def load_detection_dataset(dataset, seed=0, image_size=None, skip_bad_boxes=Fals
     if dataset == "mnist_scenes":
         from zoo.datasets.scenes import mnist_scenes
 
-        scenes = mnist_scenes(seed)
+        scenes = mnist_scenes(seed, SCENE_COUNTS)
         parts = [scenes[name] for name in SPLIT_NAMES]
         digest = digest_of([[s.images.tobytes(), *[b.tobytes() for b in s.boxes]] for s in parts])
         return detection_splits(
