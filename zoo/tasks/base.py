@@ -195,6 +195,11 @@ class Head:
         """One line of `python -m export.predict` for one decoded answer."""
         return str(answer)
 
+    def draw_answer(self, image_path, answer, input_shape, folder=None):
+        """Writes a picture of `answer` on the image file it came from (e.g. boxes); returns its path, or None
+        for heads whose answers are not drawn."""
+        return None
+
     def tensor_metadata(self, description, detail):
         """The standard metadata of one output tensor (`export.tflite_metadata.TensorMetadata` fields): class
         labels, where the sidecar has them, as a TENSOR_AXIS_LABELS file (what MediaPipe's classifiers read)."""

@@ -168,6 +168,9 @@ class DetectionExport:
             return "nothing found"
         return "; ".join(f"{label} {score:.3f} at [{', '.join(f'{v:g}' for v in box)}]" for label, score, box in answer)
 
+    def draw_answer(self, image_path, answer, input_shape, folder=None):
+        return draw_boxes(image_path, answer, input_shape, folder)
+
     def tensor_metadata(self, description, detail):
         name = {"number_of_detections": "number of detections"}.get(detail["name"], detail["name"])
         files = [dict(name="labels.txt", description="One label per class id.", type="TENSOR_VALUE_LABELS")]
@@ -184,3 +187,23 @@ OUTPUT_DESCRIPTIONS = dict(
     score="detection score 0-1",
     number_of_detections="how many of the N rows are detections",
 )
+
+
+def draw_boxes(image_path, answer, input_shape, folder=None):
+    """`image_path` with the detections of `answer` (boxes in the model's input pixels) drawn at its own size,
+    written as `NAME_boxes.png` beside it or into `folder`; returns the path written."""
+    import pathlib
+
+    from PIL import Image, ImageDraw
+
+    source = pathlib.Path(image_path)
+    image = Image.open(source).convert("RGB")
+    scale_x, scale_y = image.width / input_shape[1], image.height / input_shape[0]
+    draw = ImageDraw.Draw(image)
+    for label, score, (x1, y1, x2, y2) in answer:
+        draw.rectangle([x1 * scale_x, y1 * scale_y, x2 * scale_x, y2 * scale_y], outline=(255, 0, 0))
+        draw.text((x1 * scale_x, max(y1 * scale_y - 10, 0)), f"{label} {score:.2f}", fill=(255, 0, 0))
+    target = pathlib.Path(folder or source.parent) / f"{source.stem}_boxes.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    image.save(target)
+    return target
