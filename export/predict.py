@@ -37,7 +37,8 @@ def main(flag_values, args):
     inputs, options = predictor.task.read_inputs(predictor, args)
     for name, answer in zip(args, predictor.predict(inputs, top_k=flag_values.top_k, **options)):
         print(f"{name}: {predictor.task.format_answer(answer)}")
-        drawn = predictor.task.head.draw_answer(name, answer, predictor.input_shape, flag_values.draw_dir)
+        draw = getattr(predictor.task.head, "draw_answer", None)  # heads whose answers are drawn (boxes)
+        drawn = draw and draw(name, answer, predictor.input_shape, flag_values.draw_dir)
         if drawn:
             print(f"wrote {drawn}")
 

@@ -124,8 +124,10 @@ def _coco_folder(folder, bad_box=None):
 
 
 def test_coco_data_resizes_images_and_boxes_and_names_the_file_of_a_bad_box(tmp_path):
-    from zoo.datasets.coco_files import load_coco
+    from zoo.datasets.detection import load_detection_dataset
     from zoo.errors import ZooError
+
+    load_coco = lambda path, **options: load_detection_dataset(f"coco:{path}", **options)  # noqa: E731
 
     splits = load_coco(str(_coco_folder(tmp_path)), image_size=(64, 80))
     assert splits.input_shape == (64, 80, 3) and splits.class_names == ["square"]

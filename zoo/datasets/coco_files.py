@@ -96,20 +96,19 @@ def _examples(json_path, images, annotations, categories, image_size, skip):
 
 
 def load_coco(annotations_path, seed=0, image_size=None, skip_bad_boxes=False):
-    """Detection `Splits` of a COCO annotations file and its images."""
-    from zoo.datasets.detection import detection_splits
-
+    """`zoo.datasets.detection.detection_splits` arguments of a COCO annotations file and its images: per split
+    images, boxes and classes, then class names, digest and notes (skipped boxes)."""
     json_path = pathlib.Path(annotations_path).expanduser()
     images, annotations, categories = _read_json(json_path)
     examples, skipped, class_names = _examples(json_path, images, annotations, categories, image_size, skip_bad_boxes)
     parts = [[examples[i] for i in indices] for indices in shuffled_split_indices(len(examples), seed)]
     digest = digest_of([[e[3] + str(e[1].tolist()) + str(e[2].tolist()) for e in part] for part in parts])
-    return detection_splits(
+    return (
         f"coco:{annotations_path}",
         [np.stack([e[0] for e in part]) for part in parts],
         [[e[1] for e in part] for part in parts],
         [[e[2] for e in part] for part in parts],
         class_names,
         digest,
-        notes=dict(skipped=skipped) if skipped else None,
+        dict(skipped=skipped) if skipped else None,
     )

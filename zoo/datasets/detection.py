@@ -62,5 +62,5 @@ def load_detection_dataset(dataset, seed=0, image_size=None, skip_bad_boxes=Fals
     if dataset.startswith("coco:"):
         from zoo.datasets.coco_files import load_coco
 
-        return load_coco(dataset.partition(":")[2], seed, image_size, skip_bad_boxes)
+        return detection_splits(*load_coco(dataset.partition(":")[2], seed, image_size, skip_bad_boxes))
     raise ZooError(f"Unknown detection dataset {dataset!r}: use mnist_scenes or coco:ANNOTATIONS.json.")

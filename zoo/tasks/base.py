@@ -174,10 +174,6 @@ class Head:
     def intended_use(self, config, task_name):
         return f"{task_name.replace('_', ' ').capitalize()} of inputs like those of `{config['run']['dataset']}`."
 
-    def file_model(self, model, splits):
-        """The model the TFLite file holds, from the side's (e.g. with decoding appended); default: as it is."""
-        return model
-
     def export_labels(self, splits, model, labels):
         """`(labels, metadata)`: the test split's targets for `compare`, and sidecar entries of the output."""
         return labels, dict(output_description=self.description)
@@ -194,11 +190,6 @@ class Head:
     def format_answer(self, answer):
         """One line of `python -m export.predict` for one decoded answer."""
         return str(answer)
-
-    def draw_answer(self, image_path, answer, input_shape, folder=None):
-        """Writes a picture of `answer` on the image file it came from (e.g. boxes); returns its path, or None
-        for heads whose answers are not drawn."""
-        return None
 
     def tensor_metadata(self, description, detail):
         """The standard metadata of one output tensor (`export.tflite_metadata.TensorMetadata` fields): class
@@ -365,7 +356,6 @@ class Task:
         run = config["run"]
         splits = self.load_data(run["dataset"], run["seed"], data_dir, **run["options"])
         tflite_model, calibration, metadata = self.side.export_inputs(config, model, splits)
-        tflite_model = self.head.file_model(tflite_model, splits)
         inputs, labels = export_arrays(splits)
         labels, output_metadata = self.head.export_labels(splits, model, labels)
         metadata = dict(task=self.name, **metadata, **output_metadata)

@@ -147,4 +147,15 @@ class DetectionHead(DetectionExport, Head):
         )
 
 
-ObjectDetection = Task("object_detection", "detect", SceneInput(), DetectionHead(), "centernet", "mnist_scenes")
+class DetectionTask(Task):
+    """Image input side + detection head; the TFLite file also holds the head's decoding and NMS."""
+
+    def export_data(self, config, model, data_dir=None):
+        data = super().export_data(config, model, data_dir)
+        data.tflite_model = self.head.file_model(data.tflite_model)
+        return data
+
+
+ObjectDetection = DetectionTask(
+    "object_detection", "detect", SceneInput(), DetectionHead(), "centernet", "mnist_scenes"
+)

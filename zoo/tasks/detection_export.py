@@ -143,10 +143,11 @@ class TestTruth(list):
 class DetectionExport:
     """The head's export methods: the file holds decoding and NMS and returns MediaPipe's four outputs."""
 
-    def file_model(self, model, splits):
+    def file_model(self, model):
+        """`model` (the side's: pixels to centre maps) with decoding and NMS appended."""
         from zoo.detection.postprocess import detection_model  # noqa: PLC0415
 
-        return detection_model(model, splits.input_shape[:2])
+        return detection_model(model, model.input_shape[1:3])
 
     def export_labels(self, splits, model, labels):
         truth = zip(splits.extras["boxes"]["test"], splits.extras["classes"]["test"])
