@@ -27,8 +27,6 @@ class DetectionPostprocess(keras.layers.Layer):
         self.image_size, self.max_detections = tuple(image_size), max_detections
 
     def call(self, centers):
-        if isinstance(centers, (list, tuple)):  # heatmap logits and geometry apart: int8 gives each its own scale
-            centers = tf.concat([tf.cast(part, tf.float32) for part in centers], -1)
         _, height, width, channels = centers.shape
         num_classes = channels - 4
         heat = tf.sigmoid(centers[0, ..., :num_classes])
@@ -71,24 +69,8 @@ class DetectionPostprocess(keras.layers.Layer):
         )
 
 
-def _heads_apart(model):
-    """`model` returning its `heatmap` and `geometry` layers' outputs apart (before their concatenation), so
-    that int8 quantizes each with its own scale; `model` itself if it has no such layers."""
-    inner = next((layer for layer in model.layers if isinstance(layer, keras.Model)), None)
-    if inner is not None:  # an RGB wrapper (`rgb_model`) around the detector
-        pixels = keras.Input(model.input_shape[1:], name="pixels")
-        x = pixels
-        for layer in model.layers[1:]:
-            x = _heads_apart(layer)(x) if layer is inner else layer(x)
-        return keras.Model(pixels, x)
-    names = {layer.name for layer in model.layers}
-    if not {"heatmap", "geometry"} <= names:
-        return model
-    return keras.Model(model.inputs, [model.get_layer("heatmap").output, model.get_layer("geometry").output])
-
-
 def detection_model(centers_model, image_size):
     """`centers_model` (pixels -> centre maps) with decoding and NMS appended: dict of MediaPipe's four outputs."""
     pixels = keras.Input(centers_model.input_shape[1:], batch_size=1, name="pixels")
-    outputs = DetectionPostprocess(image_size, name="postprocess")(_heads_apart(centers_model)(pixels))
+    outputs = DetectionPostprocess(image_size, name="postprocess")(centers_model(pixels))
     return keras.Model(pixels, outputs, name=f"{centers_model.name}_detector")
