@@ -78,7 +78,8 @@ def to_saved_model(model, path, batch_size=None, output_name="logits"):
     model = float32_model(model)
 
     def serve(*inputs):
-        return {output_name: model(inputs[0] if len(inputs) == 1 else list(inputs), training=False)}
+        outputs = model(inputs[0] if len(inputs) == 1 else list(inputs), training=False)
+        return outputs if isinstance(outputs, dict) else {output_name: outputs}  # a dict: several named outputs
 
     archive = keras.export.ExportArchive()
     archive.track(model)

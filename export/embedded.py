@@ -42,18 +42,18 @@ def _tensor(fields, contents):
     return TensorMetadata(**{**fields, "associated_files": files, "process_units": units})
 
 
-def in_subgraph_order(tflite_model, details):
+def in_subgraph_order(tflite_model, details, kind="Inputs"):
     """The sidecar's input `details` (named by the signature) in the order of the file's subgraph inputs,
-    which is the order of the metadata's input tensors."""
+    which is the order of the metadata's input tensors; with `kind="Outputs"`, the same for outputs."""
     model = model_schema.Model.GetRootAs(tflite_model, 0)
     if not model.SignatureDefsLength():
         return details
     signature, subgraph = model.SignatureDefs(0), model.Subgraphs(0)
-    names = {
-        signature.Inputs(i).TensorIndex(): signature.Inputs(i).Name().decode() for i in range(signature.InputsLength())
-    }
+    entries, length = getattr(signature, kind), getattr(signature, f"{kind}Length")()
+    names = {entries(i).TensorIndex(): entries(i).Name().decode() for i in range(length)}
     by_name = {detail["name"]: detail for detail in details}
-    order = [names.get(subgraph.Inputs(i)) for i in range(subgraph.InputsLength())]
+    tensors, count = getattr(subgraph, kind), getattr(subgraph, f"{kind}Length")()
+    order = [names.get(tensors(i)) for i in range(count)]
     return [by_name[name] for name in order] if set(order) == set(by_name) else details
 
 
@@ -62,7 +62,8 @@ def with_metadata(tflite_model, description):
     named there (its input side and head) describes each tensor; a file without a task gets names only."""
     task = get_task(description["task"]) if description.get("task") else Task()
     details = in_subgraph_order(tflite_model, description["inputs"])
-    inputs, outputs, units = task.tensor_metadata(description, details, description["outputs"])
+    outputs = in_subgraph_order(tflite_model, description["outputs"], "Outputs")
+    inputs, outputs, units = task.tensor_metadata(description, details, outputs)
     labels = description.get("labels")
     contents = {LABELS_FILE: "".join(f"{label}\n" for label in labels).encode()} if labels else {}
     input_tensors = [_tensor(fields, contents) for fields in inputs]

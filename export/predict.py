@@ -6,7 +6,8 @@
 The file's task reads the arguments: images (PNG, JPEG, BMP, GIF) are decoded and resized
 as the folder datasets are in training (`tf.io.decode_image`, bilinear `tf.image.resize`), to
 the model's input size and channels; for a text model each argument is one text, tokenized
-as in training.
+as in training. A detector prints its boxes (pixels of the model's input size) and writes each image
+with them drawn, `NAME_boxes.png`, beside it (or into --draw_dir).
 """
 
 from absl import flags
@@ -18,6 +19,12 @@ from zoo.errors import ZooError
 
 def define_flags(flag_values):
     flags.DEFINE_string("model", None, "An exported .tflite file (with its .json sidecar).", flag_values=flag_values)
+    flags.DEFINE_string(
+        "draw_dir",
+        None,
+        "Where detectors write each image with its boxes drawn (default: beside it).",
+        flag_values=flag_values,
+    )
     flags.DEFINE_integer("top_k", 3, "Labels to print per input.", lower_bound=1, flag_values=flag_values)
 
 
@@ -30,6 +37,10 @@ def main(flag_values, args):
     inputs, options = predictor.task.read_inputs(predictor, args)
     for name, answer in zip(args, predictor.predict(inputs, top_k=flag_values.top_k, **options)):
         print(f"{name}: {predictor.task.format_answer(answer)}")
+        draw = getattr(predictor.task.head, "draw_answer", None)  # heads whose answers are drawn (boxes)
+        drawn = draw and draw(name, answer, predictor.input_shape, flag_values.draw_dir)
+        if drawn:
+            print(f"wrote {drawn}")
 
 
 def cli(argv=None):

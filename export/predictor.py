@@ -69,9 +69,11 @@ class Predictor:
     def __init__(self, model_path, num_threads=1):
         self.path, self.metadata, self._interpreter = open_exported(model_path, num_threads)
         inputs, outputs = self._interpreter.get_input_details(), self._interpreter.get_output_details()
-        if len(outputs) != 1:
-            raise ZooError(f"{self.path} has {len(outputs)} outputs; Predictor runs single-output files.")
         self._inputs, self._input, self._output = inputs, inputs[0], outputs[0]
+        # Several outputs (a detector's boxes, classes, scores, count): by their signature names.
+        self._named_outputs = (
+            self._interpreter.get_signature_runner().get_output_details() if len(outputs) > 1 else None
+        )
         self.file_input_shape = tuple(int(size) for size in self._input["shape"][1:])
         # What the Keras model takes (the input side may adapt it to the file, e.g. gray -> RGB).
         self.input_shape = tuple(self.metadata.get("input_shape") or self.file_input_shape)
@@ -95,7 +97,8 @@ class Predictor:
         return matches[0]
 
     def outputs(self, inputs, **options):
-        """Returns the float32 outputs `(batch, ...)` (logits for classifiers) for one raw input or a batch.
+        """Returns the float32 outputs `(batch, ...)` (logits for classifiers) for one raw input or a batch; for
+        a file with several outputs, a dict of them by name.
 
         Examples run one at a time, as on a phone (the files have a batch of 1).
         """
@@ -106,7 +109,16 @@ class Predictor:
             for detail, value in zip(self._inputs, values):
                 self._interpreter.set_tensor(detail["index"], value[index][None])
             self._interpreter.invoke()
-            results.append(self._interpreter.get_tensor(self._output["index"])[0])
+            if self._named_outputs:
+                results.append(
+                    {name: self._interpreter.get_tensor(d["index"])[0] for name, d in self._named_outputs.items()}
+                )
+            else:
+                results.append(self._interpreter.get_tensor(self._output["index"])[0])
+        if self._named_outputs:  # a dict of float32 arrays, one per output
+            return {
+                name: dequantize(np.stack([r[name] for r in results]), d) for name, d in self._named_outputs.items()
+            }
         return dequantize(np.stack(results), self._output)
 
     def predict(self, inputs, top_k=None, **options):

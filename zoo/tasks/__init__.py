@@ -3,6 +3,7 @@
 from zoo.errors import ZooError
 from zoo.tasks.audio_classification import AudioClassification
 from zoo.tasks.base import Dataset, ExportData, Task  # noqa: F401
+from zoo.tasks.detection import ObjectDetection
 from zoo.tasks.image_classification import ImageClassification
 from zoo.tasks.image_generation import ImageGeneration
 from zoo.tasks.masked_lm import MaskedLanguageModeling
@@ -42,3 +43,4 @@ for _task in recommendation_tasks():
     register_task(_task)
 register_task(AudioClassification())
 register_task(ImageSegmentation())
+register_task(ObjectDetection)

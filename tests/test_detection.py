@@ -1,0 +1,140 @@
+"""Object detection: COCO metrics on a hand-checkable case, centre targets that decode back to their boxes,
+the file's post-processing, and (slow) the app end to end with an exported file that Predictor reads."""
+
+import json
+
+import numpy as np
+import pytest
+
+from helpers import assert_one_line_error, run
+from zoo.detection import coco, points
+from zoo.tasks import detection_export
+
+# Two images. Image 0: a class-0 box found exactly (score 0.9) and a class-1 box [20, 20, 40, 40] found as
+# [20, 20, 30, 40] (IoU exactly 0.5, score 0.8). Image 1: a class-1 box found exactly (score 0.7).
+TRUTH_BOXES = [np.array([[0, 0, 10, 10], [20, 20, 40, 40]]), np.array([[5, 5, 15, 25]])]
+TRUTH_CLASSES = [np.array([0, 1]), np.array([1])]
+FOUND = [
+    (np.array([[0, 0, 10, 10], [20, 20, 30, 40]]), np.array([0.9, 0.8]), np.array([0, 1])),
+    (np.array([[5, 5, 15, 25]]), np.array([0.7]), np.array([1])),
+]
+
+
+def test_coco_metrics_of_a_hand_checked_case():
+    metrics = coco.detection_metrics(TRUTH_BOXES, TRUTH_CLASSES, FOUND, ["zero", "one"])
+    # At IoU 0.5 every detection is right: AP 1 for both classes. Above 0.5, class 1's best-scored detection
+    # is wrong and the other right: recall reaches 1/2 at precision 1/2, so COCO's 101-point AP is 51 * 0.5 / 101.
+    above = 51 * 0.5 / 101
+    assert metrics["ap50"] == pytest.approx({"zero": 1.0, "one": 1.0})
+    assert metrics["ap"] == pytest.approx({"zero": 1.0, "one": (1 + 9 * above) / 10})
+    assert metrics["map50"] == pytest.approx(1.0)
+    assert metrics["map"] == pytest.approx((1.0 + (1 + 9 * above) / 10) / 2)
+    assert metrics["recall50"] == pytest.approx(1.0)
+    assert (metrics["num_images"], metrics["num_objects"]) == (2, 3)
+
+
+def _perfect_maps(boxes, classes, shape=(64, 64), num_classes=10):
+    """Output maps a perfect detector would give: large logits at the centres, the targets' geometry."""
+    target = points.encode(boxes, classes, shape, num_classes)
+    logits = np.where(target[..., :num_classes] >= 1.0, 8.0, -8.0)
+    return np.concatenate([logits, target[..., num_classes:-1]], -1).astype(np.float32)
+
+
+def test_centre_targets_decode_back_to_their_boxes_in_keras_and_in_the_files_postprocessing():
+    boxes, classes = np.array([[3, 5, 21, 30], [30, 33, 61, 60]]), np.array([7, 2])
+    maps = _perfect_maps(boxes, classes)
+    found_boxes, scores, found_classes = (np.asarray(v)[0] for v in points.decode(maps[None], max_detections=2))
+    order = np.argsort(found_classes)[::-1]
+    np.testing.assert_allclose(found_boxes[order], boxes, atol=1e-4)
+    assert list(found_classes[order]) == [7, 2] and scores.min() > 0.99
+    file_like = detection_export.as_pixel_detections(detection_export.detections_of(maps[None], (64, 64)), (64, 64))
+    ((file_boxes, file_scores, file_classes),) = file_like
+    assert len(file_boxes) == 2 and sorted(file_classes) == [2, 7]
+    np.testing.assert_allclose(file_boxes[np.argsort(file_classes)[::-1]], boxes, atol=1e-3)
+
+
+def test_matched_share_counts_boxes_found_by_both_with_iou_0_9_and_the_same_class():
+    one = [(np.array([[0, 0, 10, 10], [20, 20, 40, 40]], float), np.array([0.9, 0.8]), np.array([0, 1]))]
+    moved = [(np.array([[0, 0, 10, 10], [20, 20, 40, 36]], float), np.array([0.9, 0.8]), np.array([0, 1]))]
+    relabelled = [(one[0][0], one[0][1], np.array([0, 2]))]
+    assert detection_export.matched_share(one, one) == 1.0
+    assert detection_export.matched_share(one, moved) == 0.5  # IoU 0.8 < 0.9
+    assert detection_export.matched_share(one, relabelled) == 0.5
+
+
+@pytest.fixture(scope="module")
+def detection_run(tmp_path_factory):
+    from zoo.datasets import detection
+    from zoo_apps.detect import main
+
+    counts, detection.SCENE_COUNTS = detection.SCENE_COUNTS, (48, 24, 24)
+    try:
+        model_dir = tmp_path_factory.mktemp("detect") / "run"
+        result = run(main, f"--model_dir={model_dir}", "--epochs=1", "--batch_size=16", "--export=float32")
+    finally:
+        detection.SCENE_COUNTS = counts
+    return model_dir, result
+
+
+@pytest.mark.slow
+def test_the_app_trains_reports_coco_metrics_and_exports_a_file_with_nms_inside(detection_run):
+    import export
+
+    model_dir, result = detection_run
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    assert set(metrics["test"]) >= {"map", "map50", "map75", "recall", "ap", "ap50", "map50_interval"}
+    assert metrics["test"]["num_images"] == 24 and "test mAP@0.5" in result.stdout
+    card = (model_dir / "MODEL_CARD.md").read_text()
+    assert "mAP@0.5 **" in card and "| class | AP@[.5:.95] | AP@0.5 |" in card
+    assert (model_dir / "detections.png").is_file() and (model_dir / "precision_recall.png").is_file()
+    path = model_dir / "export/model_float32.tflite"
+    sidecar = json.loads(path.with_suffix(".json").read_text())
+    assert "NON_MAX_SUPPRESSION_V5" in sidecar["operators"]
+    assert sorted(o["name"] for o in sidecar["outputs"]) == ["category", "location", "number_of_detections", "score"]
+    row = next(r for r in json.loads((model_dir / "export/report.json").read_text())["files"] if r["file"] == path.name)
+    assert row["matched"] >= 0.95 and row["gate"]["passed"]
+    scene = np.zeros((64, 64, 1), np.float32)
+    answers = export.Predictor(path).predict(scene[None])
+    assert isinstance(answers, list) and len(answers) == 1
+
+
+def test_a_bad_image_size_is_one_line():
+    from zoo_apps.detect import main
+
+    assert_one_line_error(run(main, "--image_size=64", check=False), "--image_size takes two positive numbers")
+
+
+def _coco_folder(folder, bad_box=None):
+    """12 PNG scenes of 32x40 with one bright square each, and their COCO annotations (one bad box if asked)."""
+    import tensorflow as tf
+
+    images, annotations = [], []
+    for index in range(12):
+        pixels = np.zeros((32, 40, 3), np.uint8)
+        pixels[4 + index : 14 + index, 6:20] = 255
+        (folder / f"scene{index}.png").write_bytes(tf.io.encode_png(pixels).numpy())
+        images.append(dict(id=index, file_name=f"scene{index}.png"))
+        annotations.append(dict(id=index + 1, image_id=index, category_id=7, bbox=[6, 4 + index, 14, 10]))
+    if bad_box:
+        annotations[3]["bbox"] = bad_box
+    categories = [dict(id=7, name="square")]
+    path = folder / "annotations.json"
+    path.write_text(json.dumps(dict(images=images, annotations=annotations, categories=categories)))
+    return path
+
+
+def test_coco_data_resizes_images_and_boxes_and_names_the_file_of_a_bad_box(tmp_path):
+    from zoo.datasets.detection import load_detection_dataset
+    from zoo.errors import ZooError
+
+    load_coco = lambda path, **options: load_detection_dataset(f"coco:{path}", **options)  # noqa: E731
+
+    splits = load_coco(str(_coco_folder(tmp_path)), image_size=(64, 80))
+    assert splits.input_shape == (64, 80, 3) and splits.class_names == ["square"]
+    every = [b for part in splits.extras["boxes"].values() for b in part]
+    assert len(every) == 12 and {tuple(b[0][[0, 2]]) for b in every} == {(12.0, 40.0)}  # x doubled
+    bad = _coco_folder(tmp_path, bad_box=[30, 4, 20, 10])  # x + width 50 > 40
+    with pytest.raises(ZooError, match=r"scene3\.png: annotation 4: bbox .* outside the 40x32 image"):
+        load_coco(str(bad))
+    skipped = load_coco(str(bad), skip_bad_boxes=True)
+    assert len(skipped.notes["skipped"]) == 1 and "scene3.png" in skipped.notes["skipped"][0]

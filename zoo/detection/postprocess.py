@@ -1,0 +1,76 @@
+"""Decoding and non-maximum suppression inside the exported file, with builtin TFLite operators only.
+
+Peak picking is a 3x3 max-pool (MAX_POOL_2D), the best candidates come from TOPK_V2, and
+`NonMaxSuppressionV5` with padding converts to the builtin NON_MAX_SUPPRESSION_V5 (class-agnostic, as
+MediaPipe's own detectors with `TFLite_Detection_PostProcess` can be; `combined_non_max_suppression`
+would need Flex). Outputs follow what MediaPipe's ObjectDetector reads from a model with NMS inside:
+`location` `[1, N, 4]` as `[ymin, xmin, ymax, xmax]` ratios of the image, `category` `[1, N]`, `score`
+`[1, N]` and `number of detections` `[1]`, all float32, padded to N with zeros.
+"""
+
+import keras
+import tensorflow as tf
+
+from zoo.detection.points import MAX_DETECTIONS, PEAK_WINDOW, STRIDE
+
+OUTPUT_NAMES = ("location", "category", "score", "number_of_detections")  # MediaPipe's order
+IOU_THRESHOLD = 0.5
+SCORE_THRESHOLD = 0.05
+CANDIDATES = 100
+
+
+class DetectionPostprocess(keras.layers.Layer):
+    """Centre maps `(1, h, w, classes + 4)` to MediaPipe's four detection outputs (batch of one)."""
+
+    def __init__(self, image_size, max_detections=MAX_DETECTIONS, **kwargs):
+        super().__init__(**kwargs)
+        self.image_size, self.max_detections = tuple(image_size), max_detections
+
+    def call(self, centers):
+        _, height, width, channels = centers.shape
+        num_classes = channels - 4
+        heat = tf.sigmoid(centers[0, ..., :num_classes])
+        peaks = tf.nn.max_pool2d(heat[None], PEAK_WINDOW, 1, "SAME")[0]
+        heat = tf.where(tf.equal(heat, peaks), heat, tf.zeros_like(heat))
+        scores, index = tf.math.top_k(tf.reshape(heat, [-1]), CANDIDATES)
+        cell, classes = index // num_classes, index % num_classes
+        geometry = tf.gather(tf.reshape(centers[0, ..., num_classes:], [-1, 4]), cell)
+        rows, cols = tf.cast(cell // width, tf.float32), tf.cast(cell % width, tf.float32)
+        center_x, center_y = (cols + geometry[:, 2]) * STRIDE, (rows + geometry[:, 3]) * STRIDE
+        half_w, half_h = geometry[:, 0] * STRIDE / 2, geometry[:, 1] * STRIDE / 2
+        image_h, image_w = float(self.image_size[0]), float(self.image_size[1])
+        boxes = tf.stack(
+            [
+                (center_y - half_h) / image_h,
+                (center_x - half_w) / image_w,
+                (center_y + half_h) / image_h,
+                (center_x + half_w) / image_w,
+            ],
+            axis=-1,
+        )
+        selected, selected_scores, count = tf.raw_ops.NonMaxSuppressionV5(
+            boxes=boxes,
+            scores=scores,
+            max_output_size=self.max_detections,
+            iou_threshold=IOU_THRESHOLD,
+            score_threshold=SCORE_THRESHOLD,
+            soft_nms_sigma=0.0,
+            pad_to_max_output_size=True,
+        )
+        valid = tf.range(self.max_detections) < count
+        location = tf.where(valid[:, None], tf.gather(boxes, selected), 0.0)
+        category = tf.where(valid, tf.cast(tf.gather(classes, selected), tf.float32), 0.0)
+        score = tf.where(valid, selected_scores, 0.0)
+        return dict(
+            location=location[None],
+            category=category[None],
+            score=score[None],
+            number_of_detections=tf.cast(tf.reshape(count, [1]), tf.float32),
+        )
+
+
+def detection_model(centers_model, image_size):
+    """`centers_model` (pixels -> centre maps) with decoding and NMS appended: dict of MediaPipe's four outputs."""
+    pixels = keras.Input(centers_model.input_shape[1:], batch_size=1, name="pixels")
+    outputs = DetectionPostprocess(image_size, name="postprocess")(centers_model(pixels))
+    return keras.Model(pixels, outputs, name=f"{centers_model.name}_detector")
