@@ -39,9 +39,9 @@ MASK_RATE = 0.15  # of the tokens, chosen for prediction (80% of them [MASK], 10
 _RECIPE = vectorization.text_recipe(epochs=4, learning_rate=3e-4)
 # bert_tiny on the 7,647 MR training sentences: 13 min wall, 1,357 CPU-s on 2 free cores.
 _MLM_RECIPE = dict(vectorization.text_recipe(epochs=24, learning_rate=2e-3), batch_size=128)
-# all-MiniLM-L6-v2 (`zoo.pretrained.minilm`): a known-good point, not a search (MR seed 0: validation 0.839,
-# test 0.834, 2,749 s of training on 2 crowded cores). Its sentence-embedding training pooled the tokens' mean; 48 pieces ([CLS] and [SEP] included) hold 95.6% of MR training sentences
-# whole (64: 99.9%); AdamW 5e-5 for 2 epochs.
+# all-MiniLM-L6-v2 (`zoo.pretrained.minilm`): a known-good point, not a search (MR seed 0: validation
+# 0.839, test 0.834, 2,749 s of training on 2 crowded cores). Its sentence-embedding training pooled the
+# tokens' mean; 48 pieces ([CLS], [SEP] included) hold 95.6% of MR training sentences whole (64: 99.9%).
 PRESET_DEFAULTS = {
     "all_minilm_l6_v2": (
         dict(pooling="mean", sequence_length=48),
