@@ -9,7 +9,17 @@ from zoo.recipes import check_recipe
 _MODELS = {}
 
 
-def register_model(task, input_shape, recipe, paper, exportable=True, min_input_size=1, from_runs=True, adapt=None):
+def register_model(
+    task,
+    input_shape,
+    recipe,
+    paper,
+    exportable=True,
+    min_input_size=1,
+    from_runs=True,
+    adapt=None,
+    option_defaults=None,
+):
     """Registers a builder `name(num_classes, input_shape, **kwargs) -> keras.Model`.
 
     Args:
@@ -23,6 +33,9 @@ def register_model(task, input_shape, recipe, paper, exportable=True, min_input_
             from a finished run's weights.
         adapt: optional `adapt(splits, **options) -> builder kwargs` computed from
             the training split (vocabularies, statistics); None uses the task's.
+        option_defaults: optional `option_defaults(options) -> (options, recipe changes)`: builder
+            options and recipe values that depend on the options a run sets (a pretrained
+            preset's pooling, length and learning rate); the run's own settings win.
     """
 
     def decorator(builder):
@@ -41,6 +54,7 @@ def register_model(task, input_shape, recipe, paper, exportable=True, min_input_
             min_input_size=min_input_size,
             from_runs=from_runs,
             adapt=adapt,
+            option_defaults=option_defaults,
             builder=builder,
         )
         return builder
@@ -67,10 +81,20 @@ def _entry(name):
 
 def model_info(name):
     """Returns the registered config of model `name` (a copy, without the builder)."""
-    info = {k: v for k, v in _entry(name).items() if k not in ("builder", "adapt")}
+    info = {k: v for k, v in _entry(name).items() if k not in ("builder", "adapt", "option_defaults")}
     info["recipe"] = dict(info["recipe"])
     info["task"] = info["tasks"][0]
     return info
+
+
+def model_defaults(name, options):
+    """`(options, recipe)` a run of model `name` starts from: the `options` it sets over the defaults they
+    imply (`option_defaults`), and the registered recipe with the changes they imply."""
+    entry = _entry(name)
+    if entry["option_defaults"] is None:
+        return dict(options), dict(entry["recipe"])
+    default_options, recipe_changes = entry["option_defaults"](dict(options))
+    return {**default_options, **options}, {**entry["recipe"], **recipe_changes}
 
 
 def model_adapter(name):

@@ -13,6 +13,7 @@ import zoo
 from export.run import FORMATS, checked_formats
 from zoo.cli import run_cli
 from zoo.recipes import LR_SCHEDULES, OPTIMIZERS, RECIPE_KEYS, check_values, override
+from zoo.registry import model_defaults
 from zoo_apps import adversarial, distribute, experiment
 
 
@@ -124,7 +125,8 @@ def train(task, flag_values, options):
     if fv.list_models:
         print("\n".join(task_models(task)))
         return None
-    recipe = override(zoo.model_info(fv.model)["recipe"], **{key: fv[key].value for key in task.recipe_keys})
+    options, model_recipe = model_defaults(fv.model, options)  # e.g. a BERT preset's recipe
+    recipe = override(model_recipe, **{key: fv[key].value for key in task.recipe_keys})
     check_values(recipe)
     task.check(fv.model, options, recipe)
     adversarial.run_entry(fv)  # bad values fail before anything is written

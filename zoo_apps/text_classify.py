@@ -1,6 +1,7 @@
 """Trains a text classifier from the zoo and writes the run to --model_dir.
 
     python -m zoo_apps.text_classify                           # textcnn on the embedded MR sentences
+    python -m zoo_apps.text_classify --model=bert --preset=all_minilm_l6_v2   # pretrained MiniLM, fine-tuned
     python -m zoo_apps.text_classify --model=bert --preset=PRESET_DIR --dataset=folder:reviews/ \\
         --learning_rate=5e-5 --epochs=3
 
@@ -33,8 +34,9 @@ def define_flags(flag_values):
     flags.DEFINE_string(
         "preset",
         None,
-        "bert only: a size (bert_tiny, bert_mini, bert_small, bert_medium, bert_base) or a "
-        "local keras-hub BERT preset directory to fine-tune.",
+        "bert only: a size (bert_tiny, bert_mini, bert_small, bert_medium, bert_base), a pretrained "
+        "encoder (all_minilm_l6_v2, from its wheel, with its own pooling, length and recipe; bert_mlm_mr) "
+        "or a local keras-hub BERT preset directory to fine-tune.",
         **define,
     )
     flags.DEFINE_enum(
