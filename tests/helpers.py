@@ -3,6 +3,7 @@
 import contextlib
 import dataclasses
 import io
+import json
 
 import numpy as np
 import pytest
@@ -108,3 +109,22 @@ def write_scene_folder(root, count=40, size=32):
         palette = Image.fromarray(mask).resize((size, size), Image.NEAREST).convert("P")
         palette.save(root / "masks" / f"{index}.png")
     return root
+
+
+def write_coco_folder(folder, bad_box=None, size=(32, 40), count=12):
+    """`count` PNG scenes of `size` (height, width) with one bright square each, and their COCO annotations
+    (`annotations.json`, one category `square`; scene 3's box replaced by `bad_box` if given)."""
+    images, annotations = [], []
+    for index in range(count):
+        pixels = np.zeros((*size, 3), np.uint8)
+        top = index % (size[0] - 14)
+        pixels[4 + top : 14 + top, 6:20] = 255
+        (folder / f"scene{index}.png").write_bytes(tf.io.encode_png(pixels).numpy())
+        images.append(dict(id=index, file_name=f"scene{index}.png"))
+        annotations.append(dict(id=index + 1, image_id=index, category_id=7, bbox=[6, 4 + top, 14, 10]))
+    if bad_box:
+        annotations[3]["bbox"] = bad_box
+    categories = [dict(id=7, name="square")]
+    path = folder / "annotations.json"
+    path.write_text(json.dumps(dict(images=images, annotations=annotations, categories=categories)))
+    return path

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from helpers import assert_one_line_error, run
+from helpers import assert_one_line_error, run, write_coco_folder
 from zoo.detection import coco, points
 from zoo.tasks import detection_export
 
@@ -104,36 +104,17 @@ def test_a_bad_image_size_is_one_line():
     assert_one_line_error(run(main, "--image_size=64", check=False), "--image_size takes two positive numbers")
 
 
-def _coco_folder(folder, bad_box=None):
-    """12 PNG scenes of 32x40 with one bright square each, and their COCO annotations (one bad box if asked)."""
-    import tensorflow as tf
-
-    images, annotations = [], []
-    for index in range(12):
-        pixels = np.zeros((32, 40, 3), np.uint8)
-        pixels[4 + index : 14 + index, 6:20] = 255
-        (folder / f"scene{index}.png").write_bytes(tf.io.encode_png(pixels).numpy())
-        images.append(dict(id=index, file_name=f"scene{index}.png"))
-        annotations.append(dict(id=index + 1, image_id=index, category_id=7, bbox=[6, 4 + index, 14, 10]))
-    if bad_box:
-        annotations[3]["bbox"] = bad_box
-    categories = [dict(id=7, name="square")]
-    path = folder / "annotations.json"
-    path.write_text(json.dumps(dict(images=images, annotations=annotations, categories=categories)))
-    return path
-
-
 def test_coco_data_resizes_images_and_boxes_and_names_the_file_of_a_bad_box(tmp_path):
     from zoo.datasets.detection import load_detection_dataset
     from zoo.errors import ZooError
 
     load_coco = lambda path, **options: load_detection_dataset(f"coco:{path}", **options)  # noqa: E731
 
-    splits = load_coco(str(_coco_folder(tmp_path)), image_size=(64, 80))
+    splits = load_coco(str(write_coco_folder(tmp_path)), image_size=(64, 80))
     assert splits.input_shape == (64, 80, 3) and splits.class_names == ["square"]
     every = [b for part in splits.extras["boxes"].values() for b in part]
     assert len(every) == 12 and {tuple(b[0][[0, 2]]) for b in every} == {(12.0, 40.0)}  # x doubled
-    bad = _coco_folder(tmp_path, bad_box=[30, 4, 20, 10])  # x + width 50 > 40
+    bad = write_coco_folder(tmp_path, bad_box=[30, 4, 20, 10])  # x + width 50 > 40
     with pytest.raises(ZooError, match=r"scene3\.png: annotation 4: bbox .* outside the 40x32 image"):
         load_coco(str(bad))
     skipped = load_coco(str(bad), skip_bad_boxes=True)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import zoo
-from helpers import slow_unless, write_pngs, write_reviews, write_scene_folder, write_wavs
+from helpers import slow_unless, write_coco_folder, write_pngs, write_reviews, write_scene_folder, write_wavs
 from zoo.recipes import override
 from zoo.run_folder import RunFolder
 from zoo_apps import experiment, trainer
@@ -26,6 +26,7 @@ CASES = {  # model -> (task, dataset); a newly registered model must be added he
     "dcn": ("recommendation_ranking", "synthetic"),
     **dict.fromkeys(["ds_cnn", "kws_cnn"], ("audio_classification", "folder:{data}/audio")),
     **dict.fromkeys(["deeplab_v3", "unet"], ("image_segmentation", "folder:{data}/scenes")),
+    "centernet": ("object_detection", "coco:{data}/coco/annotations.json"),
 }
 # Equal only up to float summation order (differences of 4e-8 to 2e-6 measured after two steps): keras-hub's
 # DeepLabV3 on CPU runs an op whose sums are not ordered the same way twice; a known gap, see the seg report.
@@ -40,6 +41,8 @@ def data(tmp_path_factory):
     write_reviews(root / "reviews", examples=40)
     write_wavs(root / "audio", count=10)
     write_scene_folder(root / "scenes", count=20, size=16)
+    (root / "coco").mkdir()
+    write_coco_folder(root / "coco", size=(32, 32), count=20)
     return root
 
 
