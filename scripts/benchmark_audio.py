@@ -105,7 +105,7 @@ def report_model(name, folder, clips):
 def main(argv):
     runs = pathlib.Path(FLAGS.runs_dir)
     cache, times = runs / "cache", runs / "times.json"
-    env = dict(os.environ, ZOO_CACHE_DIR=str(cache.resolve()))
+    env = dict(os.environ, ZOO_CACHE=str(cache.resolve()))
     seconds = json.loads(times.read_text()) if FLAGS.keep_runs and times.is_file() else {}
     if not FLAGS.keep_runs:
         shutil.rmtree(cache, ignore_errors=True)  # the default command's time includes the synthesis
@@ -118,7 +118,7 @@ def main(argv):
             times.write_text(json.dumps(seconds))
         if not (FLAGS.keep_runs and (folder / "export" / "report.json").is_file()):
             command(["export", f"--model_dir={folder}", "--formats=float32,int8"], env)
-    os.environ["ZOO_CACHE_DIR"] = env["ZOO_CACHE_DIR"]
+    os.environ["ZOO_CACHE"] = env["ZOO_CACHE"]
     from zoo.audio.waveforms import to_float
 
     start = time.perf_counter()

@@ -18,7 +18,7 @@ TINY = dict(train=6, validation=2, test=2)  # clips per class
 def cache(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         root = tmp_path_factory.mktemp("cache")
-        patch.setenv("ZOO_CACHE_DIR", str(root))
+        patch.setenv("ZOO_CACHE", str(root))
         patch.setattr(synthesis, "CLIPS_PER_CLASS", TINY)
         yield root
 
@@ -27,7 +27,7 @@ def test_speech_words_is_reproducible_and_tests_on_unheard_voices(cache, tmp_pat
     from zoo.datasets import speech_words
 
     arrays, notes = speech_words.load(0)
-    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path))  # synthesized again, in another fresh process
+    monkeypatch.setenv("ZOO_CACHE", str(tmp_path))  # synthesized again, in another fresh process
     again, notes_again = speech_words.load(0)
     assert notes_again["clips_sha256"] == notes["clips_sha256"] and notes["synthesizer"].startswith("eSpeak NG 1.5")
     np.testing.assert_array_equal(again["test"], arrays["test"])

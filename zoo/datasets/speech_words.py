@@ -5,14 +5,13 @@ Ten keywords of the Speech Commands benchmark (Warden 2018) plus `unknown` (othe
 accent of eSpeak NG with one of its voice variants (`+m3`, `+croak`, ...), at a random speed and pitch,
 placed at a random offset over a faint noise floor (`zoo.audio.synthesis`). The voice variants are split
 by the seed: validation and test clips come from **variants never heard in training**. Clips are cached
-(`$ZOO_CACHE_DIR`, default `~/.cache/zoo`); the same seed and eSpeak NG version give the same clips, and
+(`$ZOO_CACHE`, default `~/.cache/zoo`); the same seed and eSpeak NG version give the same clips, and
 `config.json` records the version and a digest of the clips.
 """
 
 import hashlib
 import importlib.util
 import json
-import os
 import pathlib
 import subprocess
 import sys
@@ -34,7 +33,9 @@ synthesis.main(sys.argv[1:])
 
 
 def cache_dir():
-    return pathlib.Path(os.environ.get("ZOO_CACHE_DIR") or pathlib.Path.home() / ".cache" / "zoo")
+    from zoo.pretrained.download import cache_dir as zoo_cache  # `$ZOO_CACHE`, as for shipped weights
+
+    return zoo_cache()
 
 
 def _espeak_version():

@@ -42,12 +42,10 @@ class AudioClassification(Task):
             examples.setdefault(splits.class_names[label], clip)
             if len(examples) == splits.num_classes:
                 break
-        return metrics, dict(
-            outputs, examples={name: examples[name] for name in splits.class_names if name in examples}
-        )
+        return metrics, dict(outputs, clips={name: examples[name] for name in splits.class_names if name in examples})
 
     def write_plots(self, folder, outputs):
-        plot_spectrograms(outputs["examples"], folder.file("spectrograms.png"))
+        plot_spectrograms(outputs["clips"], folder.file("spectrograms.png"))
         return self.head.write_plots(folder, outputs) + [
             (
                 "spectrograms.png",

@@ -81,7 +81,7 @@ class RankingHead(RegressionHead):
         return lines + ["", f"- validation RMSE {metrics['validation_rmse']:.4f}"]
 
     def card_usage_output(self, config, model_variable, inputs):
-        return [f"ratings = {model_variable}([np.array(['USER_ID']), np.array(['ITEM_ID'])])"]
+        return ["import numpy as np", f"ratings = {model_variable}([np.array(['USER_ID']), np.array(['ITEM_ID'])])"]
 
     def card_limitations(self, config, metrics):
         return [

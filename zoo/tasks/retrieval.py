@@ -143,7 +143,10 @@ class RetrievalHead(Head):
         return lines
 
     def card_usage_output(self, config, model_variable, inputs):
-        return [f"scores = {model_variable}({inputs})  # every item's score; best: np.argsort(-scores)[:, :10]"]
+        return [
+            "import numpy as np",
+            f"scores = {model_variable}({inputs})  # every item's score; best: np.argsort(-scores)[:, :10]",
+        ]
 
     def card_limitations(self, config, metrics):
         return [
