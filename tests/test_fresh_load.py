@@ -11,6 +11,8 @@ from helpers import run, write_reviews
 from zoo.run_folder import load_keras_file
 from zoo_apps import image_classify, tabular, text_classify
 
+pytestmark = pytest.mark.slow  # trains, saves and reloads every model in fresh processes (full suite only)
+
 LOAD = """
 import json, sys
 import keras, numpy as np

@@ -29,6 +29,7 @@ def digits_run(tmp_path_factory):
     return RunFolder(model_dir), result, args
 
 
+@pytest.mark.slow  # the digits_run fixture trains and exports a GAN
 def test_the_run_folder_holds_samples_of_every_epoch_curves_quality_and_a_card(digits_run):
     folder, result, _ = digits_run
     assert "Frechet distance" in result.stdout and "class match" in result.stdout
@@ -48,6 +49,7 @@ def test_the_run_folder_holds_samples_of_every_epoch_curves_quality_and_a_card(d
     assert "400 generated images against the" in card and "kernel inception distance" in card
 
 
+@pytest.mark.slow  # the digits_run fixture trains and exports a GAN
 def test_the_export_is_gated_on_the_judge_and_pixels_and_generator_matches_keras(digits_run):
     folder, _, _ = digits_run
     report = folder.report()
@@ -67,6 +69,7 @@ def test_the_export_is_gated_on_the_judge_and_pixels_and_generator_matches_keras
     assert json.loads((folder.export_dir / "model_int8.json").read_text())["generator"]["latent_dim"] == 100
 
 
+@pytest.mark.slow  # the digits_run fixture trains and exports a GAN
 def test_generator_and_predictor_refuse_what_they_cannot_run(digits_run):
     folder, _, _ = digits_run
     path = folder.export_dir / "model_float32.tflite"
@@ -82,6 +85,7 @@ def test_generator_and_predictor_refuse_what_they_cannot_run(digits_run):
     np.testing.assert_allclose(export.Predictor(path).predict([noise, labels]), generator.generate(2, 3, [4, 7]))
 
 
+@pytest.mark.slow  # the digits_run fixture trains and exports a GAN
 def test_a_finished_run_is_not_trained_again(digits_run):
     folder, _, args = digits_run
     assert "has finished already" in run(generate.main, *args).stdout

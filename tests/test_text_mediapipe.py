@@ -137,6 +137,7 @@ def test_exported_word_models_give_predictors_scores_in_mediapipe(name, tmp_path
         assert read_metadata(content)["min_parser_version"] == "1.2.1"
 
 
+@pytest.mark.slow
 def test_exported_bert_gives_predictors_scores_in_mediapipe(tmp_path):
     texts = TRAIN + ASCII
     keras.utils.set_random_seed(0)
