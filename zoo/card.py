@@ -16,7 +16,8 @@ from zoo.tasks import get_task
 
 
 def command(run):
-    """The app command that reproduces the run: its options, and recipe values that differ from the registry."""
+    """The app command that reproduces the run: its options, and recipe values that differ from the registry's
+    (for its pretrained weights, if it has a recipe for them)."""
     info = registry.model_info(run["model"])
     parts = [f"python -m zoo_apps.{get_task(run['task']).app}", f"--model={run['model']}"]
     parts += [f"--dataset={run['dataset']}", f"--seed={run['seed']}"]
@@ -31,8 +32,9 @@ def command(run):
         attack = run["adversarial"]
         parts.append(f"--adversarial={attack['method']} --adversarial_epsilon={attack['epsilon']:g}")
         parts += [f"--adversarial_steps={attack['steps']}"] if attack["method"] == "pgd" else []
+    default = {**info["recipe"], **info["pretrained_recipe"].get(run.get("pretrained") or None, {})}
     for name, value in run["recipe"].items():
-        if info["recipe"].get(name) != value:
+        if default.get(name) != value:
             parts.append(f"--{name}" if value is True else f"--no{name}" if value is False else f"--{name}={value}")
     return " ".join(parts)
 

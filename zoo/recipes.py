@@ -15,16 +15,22 @@ RECIPE_KEYS = {
     "label_smoothing": "Label smoothing in [0, 1) (classification).",
     "augment": "Random rotation, zoom and shift (images; flips only where labels allow).",
 }
+# Optional keys: a recipe that sets `head_epochs` trains in two phases (`zoo_apps.phases`), as one run.
+PHASE_KEYS = {
+    "head_epochs": "Epochs that first train the `logits` head alone, the rest frozen, before the --epochs of "
+    "the whole network (layers frozen when built, e.g. batch norm, stay frozen); 0 for one phase.",
+    "head_learning_rate": "Learning rate of the head-only epochs (unset: --learning_rate).",
+}
 OPTIMIZERS = ("sgd", "adam", "adamw")
 LR_SCHEDULES = ("constant", "cosine")
 
 
 def check_recipe(recipe, owner):
     """Raises `ValueError` unless `recipe` sets exactly the recipe keys with usable values."""
-    missing, unknown = set(RECIPE_KEYS) - set(recipe), set(recipe) - set(RECIPE_KEYS)
+    missing, unknown = set(RECIPE_KEYS) - set(recipe), set(recipe) - set(RECIPE_KEYS) - set(PHASE_KEYS)
     if missing or unknown:
         raise ValueError(
-            f"The recipe of {owner} must set exactly {', '.join(RECIPE_KEYS)}. "
+            f"The recipe of {owner} must set exactly {', '.join(RECIPE_KEYS)} (and may set {', '.join(PHASE_KEYS)}). "
             f"Received: missing={sorted(missing)}, unknown={sorted(unknown)}"
         )
     if recipe["optimizer"] not in OPTIMIZERS or recipe["lr_schedule"] not in LR_SCHEDULES:
@@ -34,22 +40,26 @@ def check_recipe(recipe, owner):
         )
     if recipe["epochs"] < 1 or recipe["batch_size"] < 1:
         raise ValueError(f"The recipe of {owner} needs epochs and batch_size >= 1. Received: {recipe}")
+    head_epochs, head_rate = recipe.get("head_epochs", 0), recipe.get("head_learning_rate")
+    if not (isinstance(head_epochs, int) and head_epochs >= 0) or (head_rate is not None and not head_rate > 0):
+        raise ValueError(f"The recipe of {owner} needs head_epochs >= 0 and head_learning_rate > 0. Received: {recipe}")
 
 
 def override(recipe, **values):
     """Returns `recipe` with the values that are not None replaced; refuses unknown keys."""
-    unknown = set(values) - set(RECIPE_KEYS)
+    unknown = set(values) - set(RECIPE_KEYS) - set(PHASE_KEYS)
     if unknown:
-        raise ZooError(f"Unknown recipe settings {sorted(unknown)}: use {', '.join(RECIPE_KEYS)}.")
+        raise ZooError(f"Unknown recipe settings {sorted(unknown)}: use {', '.join([*RECIPE_KEYS, *PHASE_KEYS])}.")
     return {**recipe, **{key: value for key, value in values.items() if value is not None}}
 
 
 def check_values(recipe):
-    """Refuses (`ZooError`) a learning rate that is not a positive finite number, and NaN or infinite
+    """Refuses (`ZooError`) a learning rate (or head-only one) that is not a positive finite number, and NaN or infinite
     weight decay or label smoothing (flag bounds let NaN through: it compares false with everything)."""
-    rate = recipe["learning_rate"]
-    if not (math.isfinite(rate) and rate > 0):
-        raise ZooError(f"--learning_rate must be a positive finite number (e.g. 0.001). Received: {rate}")
+    for key in ("learning_rate", "head_learning_rate"):  # the second only in recipes that set it
+        rate = recipe.get(key)
+        if key in recipe and not (rate is not None and math.isfinite(rate) and rate > 0):
+            raise ZooError(f"--{key} must be a positive finite number (e.g. 0.001). Received: {rate}")
     for key in ("weight_decay", "label_smoothing"):
         if not math.isfinite(recipe[key]):
             raise ZooError(f"--{key} must be a finite number (0 for none). Received: {recipe[key]}")

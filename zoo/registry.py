@@ -19,6 +19,7 @@ def register_model(
     from_runs=True,
     adapt=None,
     option_defaults=None,
+    pretrained_recipe=None,
 ):
     """Registers a builder `name(num_classes, input_shape, **kwargs) -> keras.Model`.
 
@@ -36,6 +37,9 @@ def register_model(
         option_defaults: optional `option_defaults(options) -> (options, recipe changes)`: builder
             options and recipe values that depend on the options a run sets (a pretrained
             preset's pooling, length and learning rate); the run's own settings win.
+        pretrained_recipe: optional `{pretrained: recipe changes}`: how to fine-tune from those
+            weights (`pretrained` as `create_model` takes it: True for the default entry, or a
+            name), e.g. a head-only warm-up (`head_epochs`) and a lower learning rate.
     """
 
     def decorator(builder):
@@ -43,6 +47,8 @@ def register_model(
         if name in _MODELS:
             raise ValueError(f"Model {name!r} is already registered.")
         check_recipe(recipe, f"model {name!r}")
+        for source, changes in (pretrained_recipe or {}).items():
+            check_recipe({**recipe, **changes}, f"model {name!r} fine-tuned from pretrained={source!r}")
         _MODELS[name] = dict(
             name=name,
             tasks=(task,) if isinstance(task, str) else tuple(task),
@@ -55,6 +61,7 @@ def register_model(
             from_runs=from_runs,
             adapt=adapt,
             option_defaults=option_defaults,
+            pretrained_recipe={source: dict(changes) for source, changes in (pretrained_recipe or {}).items()},
             builder=builder,
         )
         return builder
@@ -83,18 +90,21 @@ def model_info(name):
     """Returns the registered config of model `name` (a copy, without the builder)."""
     info = {k: v for k, v in _entry(name).items() if k not in ("builder", "adapt", "option_defaults")}
     info["recipe"] = dict(info["recipe"])
+    info["pretrained_recipe"] = {source: dict(changes) for source, changes in info["pretrained_recipe"].items()}
     info["task"] = info["tasks"][0]
     return info
 
 
-def model_defaults(name, options):
+def model_defaults(name, options, pretrained=None):
     """`(options, recipe)` a run of model `name` starts from: the `options` it sets over the defaults they
-    imply (`option_defaults`), and the registered recipe with the changes they imply."""
+    imply (`option_defaults`), and the registered recipe with the changes they and the `pretrained`
+    weights it starts from (`pretrained_recipe`) imply."""
     entry = _entry(name)
+    recipe = {**entry["recipe"], **entry["pretrained_recipe"].get(pretrained or None, {})}
     if entry["option_defaults"] is None:
-        return dict(options), dict(entry["recipe"])
+        return dict(options), recipe
     default_options, recipe_changes = entry["option_defaults"](dict(options))
-    return {**default_options, **options}, {**entry["recipe"], **recipe_changes}
+    return {**default_options, **options}, {**recipe, **recipe_changes}
 
 
 def model_adapter(name):

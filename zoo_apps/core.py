@@ -12,9 +12,9 @@ from absl import flags
 import zoo
 from export.run import FORMATS, checked_formats
 from zoo.cli import run_cli
-from zoo.recipes import LR_SCHEDULES, OPTIMIZERS, RECIPE_KEYS, check_values, override
+from zoo.recipes import LR_SCHEDULES, OPTIMIZERS, PHASE_KEYS, RECIPE_KEYS, check_values, override
 from zoo.registry import model_defaults
-from zoo_apps import adversarial, distribute, experiment
+from zoo_apps import adversarial, distribute, experiment, phases
 
 
 def task_models(task):
@@ -76,7 +76,7 @@ def define_shared_flags(flag_values, task):
 
 def _define_recipe_flags(define, keys):
     """One flag per recipe key the task uses (`keys`); unset (None) means the model's registered recipe."""
-    help_ = {key: f"{text} Default: the model's recipe." for key, text in RECIPE_KEYS.items()}
+    help_ = {key: f"{text} Default: the model's recipe." for key, text in {**RECIPE_KEYS, **PHASE_KEYS}.items()}
     definitions = dict(
         epochs=lambda: flags.DEFINE_integer("epochs", None, help_["epochs"], lower_bound=1, **define),
         batch_size=lambda: flags.DEFINE_integer("batch_size", None, help_["batch_size"], lower_bound=1, **define),
@@ -90,6 +90,10 @@ def _define_recipe_flags(define, keys):
             "label_smoothing", None, help_["label_smoothing"], lower_bound=0.0, upper_bound=0.99, **define
         ),
         augment=lambda: flags.DEFINE_boolean("augment", None, help_["augment"], **define),
+        head_epochs=lambda: flags.DEFINE_integer("head_epochs", None, help_["head_epochs"], lower_bound=0, **define),
+        head_learning_rate=lambda: flags.DEFINE_float(
+            "head_learning_rate", None, help_["head_learning_rate"], lower_bound=0.0, **define
+        ),
     )
     for key in keys:
         definitions[key]()
@@ -125,7 +129,8 @@ def train(task, flag_values, options):
     if fv.list_models:
         print("\n".join(task_models(task)))
         return None
-    options, model_recipe = model_defaults(fv.model, options)  # e.g. a BERT preset's recipe
+    # e.g. a BERT preset's recipe, or how to fine-tune from ImageNet
+    options, model_recipe = model_defaults(fv.model, options, _pretrained(fv.pretrained))
     recipe = override(model_recipe, **{key: fv[key].value for key in task.recipe_keys})
     check_values(recipe)
     task.check(fv.model, options, recipe)
@@ -151,6 +156,7 @@ def train(task, flag_values, options):
     experiment.make_deterministic(fv.seed)
     with strategy.scope():
         model = task.build_model(fv.model, splits, options, run["pretrained"])
+        phases.check_head(model, recipe, fv.model)
         metrics = experiment.train_and_evaluate(task, model, splits, run, folder)
     if formats:
         experiment.export_and_describe(folder, formats, data_dir=fv.data_dir)

@@ -15,7 +15,7 @@ from zoo.explainability import adversarial as adversarial_training
 from zoo.files import atomic_path, write_text
 from zoo.quiet import STARTUP_LOG, native_stderr_to
 from zoo.run_folder import CHECKPOINTS, HISTORY, LOGS
-from zoo_apps import checkpoints
+from zoo_apps import checkpoints, phases
 
 NATIVE_LOG = "native.log"  # in the run's logs/
 
@@ -81,9 +81,17 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             old.unlink()
         self.saved_epoch = epoch
 
+    def on_train_end(self, logs=None):
+        super().on_train_end(logs)
+        self.model._initial_epoch = None  # set by restoring: the run's next phase, if any, starts at its own epoch
+
     def _load_model(self):
-        if self.checkpoint is None:
-            return
+        if self.checkpoint is not None:
+            self.restore()
+            self.model._initial_epoch = self.checkpoint[0]["epoch"]
+
+    def restore(self):
+        """Loads `checkpoint` (weights, optimizer state, random streams) into the compiled model."""
         metadata, weights = self.checkpoint
         if self.model.optimizer is not None and not self.model.optimizer.built:
             self.model.optimizer.build(self.model.trainable_variables)
@@ -97,7 +105,6 @@ class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
             ) from None
         for state, value in zip(random_states(self.model), metadata.get("random_states", [])):
             state.assign(value)
-        self.model._initial_epoch = metadata["epoch"]
 
 
 def random_states(model):
@@ -260,7 +267,9 @@ def epoch_stream(train, epochs, first_epoch):
 
     `train`'s seeded shuffle and random streams draw anew on each pass over it; repeating it inside one
     dataset and skipping the finished epochs' batches gives a resumed run exactly the batches that an
-    uninterrupted run would see (the skipped ones are drawn, not trained on).
+    uninterrupted run would see (the skipped ones are drawn, not trained on). A dataset's random streams
+    go on from one pass to the next (`reshuffle_each_iteration`, `rerandomize_each_iteration`): each phase
+    of a run takes a freshly built `train` for the same reason.
     """
     steps = int(train.cardinality())
     return train.repeat(epochs).skip(first_epoch * steps), steps
@@ -273,41 +282,71 @@ def fit(task, model, splits, recipe, folder, seed, chief=True, adversarial=None)
     `batch_size` is global: under a multi-worker strategy each batch is split across
     the workers (sharded by data, not by file).
     `adversarial` (a run's `adversarial` entry) trains on FGSM or PGD batches instead of the clean ones.
+    A recipe with `head_epochs` trains the head alone first, then the whole network (`zoo_apps.phases`):
+    each phase compiles with its own optimizer; a resumed run restores its checkpoint in the phase that
+    wrote it (at the boundary, the head phase's, before the second phase starts with a fresh optimizer).
     Returns a dict with the epochs run by this call and the training time.
     """
+    train, validation = _pipelines(task, splits, recipe, seed)
+    checkpoint = checkpoints.latest_checkpoint(folder.file(CHECKPOINTS))
+    finished, steps = checkpoint[0]["epoch"] if checkpoint else 0, int(train.cardinality())
+    plan = phases.plan(recipe)
+    resumed, built = phases.resuming_phase(plan, finished), phases.trainable_flags(model)
+    every = 0.0 if tf.distribute.has_strategy() else CHECKPOINT_SECONDS
+    epochs_run, start = 0, time.perf_counter()
+    for index, phase in enumerate(plan[resumed:], resumed):
+        if len(plan) > 1:  # one phase trains the model as built
+            phases.set_trainable(model, phase, built)
+        if index > resumed:  # a fresh pipeline: its shuffle and random streams start anew, as in a resumed run
+            train, validation = _pipelines(task, splits, recipe, seed)
+        task.compile(model, phase.recipe, lambda phase=phase: make_optimizer(phase.recipe, steps))
+        if index == resumed:
+            adversarial_training.install(model, adversarial, seed)
+        restore = checkpoint if index == resumed else None
+        backup = AtomicBackupAndRestore(str(folder.file(CHECKPOINTS)), chief, restore, every)
+        first = finished if restore else phase.start
+        if first == phase.end and index + 1 < len(plan):  # the phase had ended: its weights go on to the next
+            backup.set_model(model)
+            backup.restore()
+            continue
+        history = _fit_phase(task, model, splits, folder, (train, validation), phase, first, backup, chief, plan)
+        epochs_run += len(history.epoch)
+    seconds = time.perf_counter() - start
+    return dict(
+        epochs_run=epochs_run,
+        resumed_from_epoch=plan[-1].end - epochs_run,
+        training_seconds=round(seconds, 2),
+        examples_per_second=round(epochs_run * int(splits.train.cardinality()) / seconds, 1) if epochs_run else None,
+    )
+
+
+def _pipelines(task, splits, recipe, seed):
+    """The task's batched `(train, validation)` datasets, sharded by data under a multi-worker strategy."""
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    train, validation = (dataset.with_options(options) for dataset in task.training_pipelines(splits, recipe, seed))
-    task.compile(model, recipe, lambda: make_optimizer(recipe, int(train.cardinality())))
-    adversarial_training.install(model, adversarial, seed)
-    checkpoint = checkpoints.latest_checkpoint(folder.file(CHECKPOINTS))
-    every = 0.0 if tf.distribute.has_strategy() else CHECKPOINT_SECONDS
-    backup = AtomicBackupAndRestore(str(folder.file(CHECKPOINTS)), chief, checkpoint, every)
+    return tuple(dataset.with_options(options) for dataset in task.training_pipelines(splits, recipe, seed))
+
+
+def _fit_phase(task, model, splits, folder, datasets, phase, first, backup, chief, plan):
+    """Runs epochs `first`..`phase.end`-1 of the run (of phases `plan`) in `phase`; returns Keras's history."""
+    train, validation = datasets
     callbacks = [StopOnNonFiniteLoss(), backup]
     if chief:
         callbacks += [
             keras.callbacks.CSVLogger(str(folder.file(HISTORY)), append=True),
             EpochTensorBoard(str(folder.file(LOGS))),
-            Progress(recipe["epochs"]),
+            Progress(plan[-1].end),
             *task.callbacks(model, splits, folder),
         ]
-    stream, steps = epoch_stream(train, recipe["epochs"], checkpoint[0]["epoch"] if checkpoint else 0)
-    start = time.perf_counter()
+    stream, steps = epoch_stream(train, phase.end, first)
     with native_logs(folder, chief):
-        history = model.fit(
+        return model.fit(
             stream,
             validation_data=validation,
-            epochs=recipe["epochs"],
+            epochs=phase.end,
+            initial_epoch=first,
             steps_per_epoch=steps,
             callbacks=callbacks,
             shuffle=False,
             verbose=0,
         )
-    seconds = time.perf_counter() - start
-    epochs_run = len(history.epoch)
-    return dict(
-        epochs_run=epochs_run,
-        resumed_from_epoch=recipe["epochs"] - epochs_run,
-        training_seconds=round(seconds, 2),
-        examples_per_second=round(epochs_run * int(splits.train.cardinality()) / seconds, 1) if epochs_run else None,
-    )

@@ -69,7 +69,7 @@ class ClassificationHead(Head):
     report_columns = ("accuracy", "top1_agreement", "max_abs_diff")
     agreement_column = "top1_agreement"
     new_classes_fine_tune = True
-    recipe_keys = ("label_smoothing",)
+    recipe_keys = ("label_smoothing", "head_epochs", "head_learning_rate")  # a head-only warm-up: zoo_apps.phases
     description = "`logits`: one score per class, no softmax (apply `keras.ops.softmax` for probabilities)"
 
     def num_outputs(self, splits):

@@ -18,6 +18,11 @@ BN_EPSILON = 1e-3
 LITE0_STAGES = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3), (6, 5, 1, 112, 3),
                 (6, 5, 2, 192, 4), (6, 3, 1, 320, 1))  # fmt: skip
 STEM, HEAD = 32, 1280
+# Fine-tuning from ImageNet as scripts/benchmark_transfer.py measured it (README, "ImageNet"): the new head
+# alone at 1e-3 for 5 epochs, then 10 epochs of the whole network (batch norm frozen) at 1e-4, constant rates.
+IMAGENET_FINE_TUNING = dict(
+    head_epochs=5, head_learning_rate=1e-3, epochs=10, learning_rate=1e-4, lr_schedule="constant"
+)
 
 
 def _tf_same_pad(x, kernel, stride, name):
@@ -73,6 +78,7 @@ def _block(x, expand, kernel, stride, filters, name):
         augment=True,
     ),
     paper="Tan & Le 2019; EfficientNet-Lite (TF TPU repo 2020)",
+    pretrained_recipe={True: IMAGENET_FINE_TUNING, "imagenet": IMAGENET_FINE_TUNING},
 )
 def efficientnet_lite0(num_classes=1000, input_shape=(224, 224, 3), dropout=0.2, freeze_batch_norm=False):
     """EfficientNet-Lite0 (4.7M parameters at 1000 classes): raw 0-255 RGB pixels in, `(x - 127) / 128` inside.
