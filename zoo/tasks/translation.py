@@ -151,8 +151,10 @@ class TranslationHead(Head):
         verdict = "above" if difference["bleu_interval"][0] > 0 else "not clearly above"
         return [
             f"- BLEU {test['bleu']:.1f} on {test['sentences']:,} test sentences is {verdict} the retrieval "
-            "baseline's; single-reference scores of short sentences are noisy, and a fluent output can still "
-            "be wrong: check translations before relying on them.",
+            "baseline's (the paired 95% interval of the difference); scores of short sentences with one or two "
+            "references are noisy, and a fluent output can still be wrong: check translations before relying "
+            "on them.",
+            "- Not exported to TFLite yet (`--export` stops with a one-line error): use model.keras.",
         ]
 
     def intended_use(self, config, task_name):
