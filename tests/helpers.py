@@ -128,3 +128,16 @@ def write_coco_folder(folder, bad_box=None, size=(32, 40), count=12):
     path = folder / "annotations.json"
     path.write_text(json.dumps(dict(images=images, annotations=annotations, categories=categories)))
     return path
+
+
+NUMBERS = dict(one="一", two="二", three="三", four="四", five="五", six="六", seven="七", eight="八", nine="九")
+THINGS = dict(cats="猫", dogs="狗", books="书", apples="苹果", friends="朋友")
+
+
+def write_pairs(path, count=45):
+    """`count` (at most 45) English-Chinese pairs "I have two cats." -> "我有二猫。" as `source<TAB>target` lines."""
+    pairs = [
+        f"I have {number} {thing}.\t我有{NUMBERS[number]}{THINGS[thing]}。" for thing in THINGS for number in NUMBERS
+    ]
+    path.write_text("\n".join(pairs[:count]) + "\n", encoding="utf-8")
+    return path

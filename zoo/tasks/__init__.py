@@ -11,6 +11,7 @@ from zoo.tasks.recommendation import recommendation_tasks
 from zoo.tasks.segmentation import ImageSegmentation
 from zoo.tasks.tabular import Tabular
 from zoo.tasks.text_classification import TextClassification
+from zoo.tasks.translation import Translation
 
 _TASKS = {}
 
@@ -44,3 +45,4 @@ for _task in recommendation_tasks():
 register_task(AudioClassification())
 register_task(ImageSegmentation())
 register_task(ObjectDetection)
+register_task(Translation())

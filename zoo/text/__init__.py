@@ -7,7 +7,7 @@ from the file's metadata. `nbsvm` needs builder
 arguments from the training split: `fit_nbsvm_inputs`.
 """
 
-from zoo.text import bag_of_embeddings, bert, bilstm, nbsvm, textcnn, transformer  # noqa: F401
+from zoo.text import bag_of_embeddings, bert, bilstm, nbsvm, textcnn, transformer, translation_models  # noqa: F401
 from zoo.text.nbsvm import fit_nbsvm_inputs  # noqa: F401
 from zoo.text.tokenizer import (  # noqa: F401
     TextVectorizationTokenizer,
