@@ -117,6 +117,7 @@ def test_bad_input_gets_a_clear_answer(finished_run):
         model.translate([1, 2])
 
 
+@pytest.mark.slow
 def test_a_tiny_transformer_learns_its_pairs(pairs_file):
     """Trained to memorize 36 pairs, greedy and beam decoding give their targets back."""
     splits = load_translation_dataset(f"tsv:{pairs_file}", seed=0)
