@@ -165,7 +165,12 @@ def test_ctrl_c_in_a_terminal_ends_the_command_with_one_line(tmp_path):
     """A real SIGINT to `python -m zoo_apps.image_classify` in its second epoch."""
     model_dir = tmp_path / "run"
     command = [sys.executable, "-m", "zoo_apps.image_classify", *FAST, "--epochs=500", f"--model_dir={model_dir}"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+    # As from a terminal: SIGINT at its default (a parent that ignores it, as a test worker may, would hand the
+    # child an ignored SIGINT, and Python installs its Ctrl-C handler only where SIGINT is not ignored).
+    default_sigint = lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)  # noqa: E731
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint
+    ) as process:
         for line in process.stdout:
             if line.startswith("epoch 1/500"):
                 break
