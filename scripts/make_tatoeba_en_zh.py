@@ -1,6 +1,6 @@
 """Regenerates zoo/datasets/data/tatoeba_en_zh.tsv.gz from the Tatoeba English-Chinese pairs (manythings.org).
 
-Usage: python scripts/make_tatoeba_en_zh.py [PATH_TO_pairs.tsv.gz]
+Usage: python scripts/make_tatoeba_en_zh.py PATH_TO_pairs.tsv.gz  (manythings.org's cmn.txt, gzip-compressed)
 
 The input has three tab-separated columns: English, Chinese, and an attribution that always starts with
 `CC-BY 2.0 (France) Attribution: tatoeba.org ` followed by the sentence numbers and contributors. The
@@ -12,13 +12,14 @@ import gzip
 import pathlib
 import sys
 
-SOURCE = "/work/shared/data/tatoeba-eng-cmn/pairs.tsv.gz"
 OUT = pathlib.Path(__file__).parents[1] / "zoo/datasets/data/tatoeba_en_zh.tsv.gz"
 PREFIX = "CC-BY 2.0 (France) Attribution: tatoeba.org "
 
 
 def main():
-    source = sys.argv[1] if len(sys.argv) > 1 else SOURCE
+    if len(sys.argv) != 2:
+        sys.exit("usage: python scripts/make_tatoeba_en_zh.py PATH_TO_pairs.tsv.gz")
+    source = sys.argv[1]
     with gzip.open(source, "rt", encoding="utf-8") as f:
         lines = [line for line in f.read().split("\n") if line]
     rows = []
