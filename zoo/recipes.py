@@ -15,11 +15,16 @@ RECIPE_KEYS = {
     "label_smoothing": "Label smoothing in [0, 1) (classification).",
     "augment": "Random rotation, zoom and shift (images; flips only where labels allow).",
 }
-# Optional keys: a recipe that sets `head_epochs` trains in two phases (`zoo_apps.phases`), as one run.
-PHASE_KEYS = {
+PRECISE_BATCH_NORM_BATCHES = 100
+# Optional keys: a recipe that sets `head_epochs` trains in two phases (`zoo_apps.phases`), as one run;
+# one that sets `precise_batch_norm` recomputes the batch-norm statistics after training (`zoo.batch_norm`).
+OPTIONAL_KEYS = {
     "head_epochs": "Epochs that first train the `logits` head alone, the rest frozen, before the --epochs of "
     "the whole network (layers frozen when built, e.g. batch norm, stay frozen); 0 for one phase.",
     "head_learning_rate": "Learning rate of the head-only epochs (unset: --learning_rate).",
+    "precise_batch_norm": "After training, recompute every trainable batch norm's statistics on up to "
+    f"{PRECISE_BATCH_NORM_BATCHES} training batches (no augmentation) with the final weights: a deep network "
+    "trained from scratch for a few hundred steps otherwise predicts one class in inference mode.",
 }
 OPTIMIZERS = ("sgd", "adam", "adamw")
 LR_SCHEDULES = ("constant", "cosine")
@@ -27,11 +32,11 @@ LR_SCHEDULES = ("constant", "cosine")
 
 def check_recipe(recipe, owner):
     """Raises `ValueError` unless `recipe` sets exactly the recipe keys with usable values."""
-    missing, unknown = set(RECIPE_KEYS) - set(recipe), set(recipe) - set(RECIPE_KEYS) - set(PHASE_KEYS)
+    missing, unknown = set(RECIPE_KEYS) - set(recipe), set(recipe) - set(RECIPE_KEYS) - set(OPTIONAL_KEYS)
     if missing or unknown:
         raise ValueError(
-            f"The recipe of {owner} must set exactly {', '.join(RECIPE_KEYS)} (and may set {', '.join(PHASE_KEYS)}). "
-            f"Received: missing={sorted(missing)}, unknown={sorted(unknown)}"
+            f"The recipe of {owner} must set exactly {', '.join(RECIPE_KEYS)} "
+            f"(and may set {', '.join(OPTIONAL_KEYS)}). Received: missing={sorted(missing)}, unknown={sorted(unknown)}"
         )
     if recipe["optimizer"] not in OPTIMIZERS or recipe["lr_schedule"] not in LR_SCHEDULES:
         raise ValueError(
@@ -47,9 +52,9 @@ def check_recipe(recipe, owner):
 
 def override(recipe, **values):
     """Returns `recipe` with the values that are not None replaced; refuses unknown keys."""
-    unknown = set(values) - set(RECIPE_KEYS) - set(PHASE_KEYS)
+    unknown = set(values) - set(RECIPE_KEYS) - set(OPTIONAL_KEYS)
     if unknown:
-        raise ZooError(f"Unknown recipe settings {sorted(unknown)}: use {', '.join([*RECIPE_KEYS, *PHASE_KEYS])}.")
+        raise ZooError(f"Unknown recipe settings {sorted(unknown)}: use {', '.join([*RECIPE_KEYS, *OPTIONAL_KEYS])}.")
     return {**recipe, **{key: value for key, value in values.items() if value is not None}}
 
 

@@ -12,7 +12,7 @@ from absl import flags
 import zoo
 from export.run import FORMATS, checked_formats
 from zoo.cli import run_cli
-from zoo.recipes import LR_SCHEDULES, OPTIMIZERS, PHASE_KEYS, RECIPE_KEYS, check_values, override
+from zoo.recipes import LR_SCHEDULES, OPTIMIZERS, OPTIONAL_KEYS, RECIPE_KEYS, check_values, override
 from zoo.registry import model_defaults
 from zoo_apps import adversarial, distribute, experiment, phases
 
@@ -76,7 +76,7 @@ def define_shared_flags(flag_values, task):
 
 def _define_recipe_flags(define, keys):
     """One flag per recipe key the task uses (`keys`); unset (None) means the model's registered recipe."""
-    help_ = {key: f"{text} Default: the model's recipe." for key, text in {**RECIPE_KEYS, **PHASE_KEYS}.items()}
+    help_ = {key: f"{text} Default: the model's recipe." for key, text in {**RECIPE_KEYS, **OPTIONAL_KEYS}.items()}
     definitions = dict(
         epochs=lambda: flags.DEFINE_integer("epochs", None, help_["epochs"], lower_bound=1, **define),
         batch_size=lambda: flags.DEFINE_integer("batch_size", None, help_["batch_size"], lower_bound=1, **define),
@@ -93,6 +93,9 @@ def _define_recipe_flags(define, keys):
         head_epochs=lambda: flags.DEFINE_integer("head_epochs", None, help_["head_epochs"], lower_bound=0, **define),
         head_learning_rate=lambda: flags.DEFINE_float(
             "head_learning_rate", None, help_["head_learning_rate"], lower_bound=0.0, **define
+        ),
+        precise_batch_norm=lambda: flags.DEFINE_boolean(
+            "precise_batch_norm", None, help_["precise_batch_norm"], **define
         ),
     )
     for key in keys:

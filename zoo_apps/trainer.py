@@ -10,10 +10,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo import batch_norm
 from zoo.errors import ZooError
 from zoo.explainability import adversarial as adversarial_training
 from zoo.files import atomic_path, write_text
 from zoo.quiet import STARTUP_LOG, native_stderr_to
+from zoo.recipes import PRECISE_BATCH_NORM_BATCHES
 from zoo.run_folder import CHECKPOINTS, HISTORY, LOGS
 from zoo_apps import checkpoints, phases
 
@@ -285,6 +287,7 @@ def fit(task, model, splits, recipe, folder, seed, chief=True, adversarial=None)
     A recipe with `head_epochs` trains the head alone first, then the whole network (`zoo_apps.phases`):
     each phase compiles with its own optimizer; a resumed run restores its checkpoint in the phase that
     wrote it (at the boundary, the head phase's, before the second phase starts with a fresh optimizer).
+    A recipe with `precise_batch_norm` then recomputes the batch norms' statistics (`zoo.batch_norm`).
     Returns a dict with the epochs run by this call and the training time.
     """
     train, validation = _pipelines(task, splits, recipe, seed)
@@ -311,6 +314,9 @@ def fit(task, model, splits, recipe, folder, seed, chief=True, adversarial=None)
             continue
         history = _fit_phase(task, model, splits, folder, (train, validation), phase, first, backup, chief, plan)
         epochs_run += len(history.epoch)
+    if recipe.get("precise_batch_norm"):  # also when nothing was left to train: the checkpoint has the old statistics
+        train, _ = _pipelines(task, splits, {**recipe, "augment": False}, seed)
+        batch_norm.recalibrate(model, train.take(PRECISE_BATCH_NORM_BATCHES))
     seconds = time.perf_counter() - start
     return dict(
         epochs_run=epochs_run,

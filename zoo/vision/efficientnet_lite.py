@@ -76,6 +76,7 @@ def _block(x, expand, kernel, stride, filters, name):
         weight_decay=1e-5,
         label_smoothing=0.1,
         augment=True,
+        precise_batch_norm=True,  # from scratch on 100-1,000 images it otherwise predicts one class (README)
     ),
     paper="Tan & Le 2019; EfficientNet-Lite (TF TPU repo 2020)",
     pretrained_recipe={True: IMAGENET_FINE_TUNING, "imagenet": IMAGENET_FINE_TUNING},
