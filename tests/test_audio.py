@@ -23,6 +23,7 @@ def cache(tmp_path_factory):
         yield root
 
 
+@pytest.mark.slow
 def test_speech_words_is_reproducible_and_tests_on_unheard_voices(cache, tmp_path, monkeypatch):
     from zoo.datasets import speech_words
 

@@ -47,6 +47,7 @@ def test_labels_that_do_not_match_the_outputs_are_refused(cnn_run, tmp_path):
     assert_one_line_error(result, f"Cannot read --labels {tmp_path / 'none.txt'} (No such file or directory)")
 
 
+@pytest.mark.slow
 def test_predict_refuses_a_folder_and_a_file_that_is_no_image(cnn_run, tmp_path):
     root, _ = cnn_run
     model = f"--model={root / 'tflite/model_float32.tflite'}"

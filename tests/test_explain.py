@@ -83,6 +83,7 @@ def test_randomized_image_model_gives_uncorrelated_attributions(mnist):
         assert np.mean(correlations) < 0.5, (method, correlations)
 
 
+@pytest.mark.slow
 def test_text_attributions_sum_up_and_point_at_the_sentiment_words(text_run):
     explanation = zoo.explain(text_run, [POSITIVE, NEGATIVE])
     assert explanation.tokens[0] == re.findall(r"\w+", POSITIVE.lower())  # words only: marks split them
@@ -100,6 +101,7 @@ def test_text_attributions_sum_up_and_point_at_the_sentiment_words(text_run):
     assert time.perf_counter() - start < 2.0
 
 
+@pytest.mark.slow
 def test_randomized_text_model_gives_uncorrelated_attributions(text_run):
     model, _ = explainers.load_model(text_run)
     randomized = checks.randomized_model(model)
@@ -125,6 +127,7 @@ def table_run(tmp_path_factory):
     return model_dir
 
 
+@pytest.mark.slow
 def test_table_attributions_of_a_linear_model_are_its_weighted_standardized_features(table_run):
     model, info = explainers.load_model(table_run)
     schema = info["schema"]
@@ -142,6 +145,7 @@ def test_table_attributions_of_a_linear_model_are_its_weighted_standardized_feat
     assert (explanation.completeness_error() < 0.01).all()
 
 
+@pytest.mark.slow
 def test_bad_requests_are_zoo_errors(mnist, text_run):
     model, images, _ = mnist
     with pytest.raises(zoo.ZooError, match="method is one of"):
@@ -188,6 +192,7 @@ def test_app_writes_overlays_for_images(image_run, mnist):
     assert "within 0." in result.stdout and f"[grad_cam] {pngs[2]}: {labels[2]}" in result.stdout
 
 
+@pytest.mark.slow
 def test_app_prints_and_colours_tokens(text_run, tmp_path):
     from zoo_apps import explain
 
@@ -199,6 +204,7 @@ def test_app_prints_and_colours_tokens(text_run, tmp_path):
     assert float(scores["superb"]) > 0
 
 
+@pytest.mark.slow
 def test_app_draws_bars_for_csv_rows(table_run, tmp_path):
     import csv
 
@@ -226,6 +232,7 @@ def test_app_draws_bars_for_csv_rows(table_run, tmp_path):
         (["--model_dir={table}", "x"], "explains the rows of --csv=FILE"),
     ],
 )
+@pytest.mark.slow
 def test_app_refuses_bad_input_in_one_line(arguments, message, image_run, text_run, table_run):
     from helpers import assert_one_line_error
     from zoo_apps import explain

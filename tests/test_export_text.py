@@ -78,6 +78,7 @@ def textcnn_run(reviews, quick_latency, tmp_path_factory):
     return model_dir, export.export_run(model_dir)
 
 
+@pytest.mark.slow
 def test_text_run_exports_four_builtin_flavours_on_token_ids(textcnn_run):
     model_dir, report = textcnn_run
     export_dir = model_dir / "export"
@@ -105,6 +106,7 @@ def test_text_run_exports_four_builtin_flavours_on_token_ids(textcnn_run):
         assert description["outputs"][0]["dtype"] == "float32"  # also int8's: MediaPipe reads no int8 scores
 
 
+@pytest.mark.slow
 def test_python_tokenizer_from_the_sidecar_gives_the_keras_ids(textcnn_run, reviews):
     model_dir, _ = textcnn_run
     model = keras.saving.load_model(model_dir / "model.keras")
@@ -115,6 +117,7 @@ def test_python_tokenizer_from_the_sidecar_gives_the_keras_ids(textcnn_run, revi
     np.testing.assert_array_equal(keras_token_ids(model, texts), keras_ids)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("flavour, agreement", [("float32", 1.0), ("float16", 1.0), ("int8", 0.9)])
 def test_predictor_on_strings_agrees_with_keras(textcnn_run, reviews, flavour, agreement):
     model_dir, _ = textcnn_run
@@ -127,6 +130,7 @@ def test_predictor_on_strings_agrees_with_keras(textcnn_run, reviews, flavour, a
     assert predictor.predict(texts[0], top_k=1) == [ranked[0][:1]]  # one string, no list
 
 
+@pytest.mark.slow
 def test_predict_cli_classifies_texts(textcnn_run):
     model = textcnn_run[0] / "export/model_int8.tflite"
     result = run(
@@ -136,6 +140,7 @@ def test_predict_cli_classifies_texts(textcnn_run):
     assert [line.rsplit(": ", 1)[1].split()[0] for line in lines] == ["pos", "neg"]
 
 
+@pytest.mark.slow
 def test_wrong_inputs_give_one_line_errors(textcnn_run, reviews, tmp_path):
     model_dir = textcnn_run[0]
     predictor = export.Predictor(model_dir / "export/model_int8.tflite")

@@ -125,6 +125,7 @@ def test_bad_image_shape_is_a_zoo_error():
         zoo.create_model("dcgan", input_shape=(7, 7, 1))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_fit_trains_both_networks(trained, name):
     model, before, history = trained[name]
@@ -136,6 +137,7 @@ def test_fit_trains_both_networks(trained, name):
     assert model.generator_optimizer.iterations.numpy() == 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NAMES)
 def test_save_load_round_trip(trained, name, tmp_path):
     model = trained[name][0]
@@ -167,6 +169,7 @@ def test_backup_and_restore_resumes(tmp_path):
     assert model.discriminator_optimizer.iterations.numpy() == 4
 
 
+@pytest.mark.slow
 def test_generator_converts_to_builtin_tflite(trained, tmp_path):
     model = trained["conditional_dcgan"][0]
     noise, labels = generator_inputs(model, 16, seed=1)
@@ -180,6 +183,7 @@ def test_generator_converts_to_builtin_tflite(trained, tmp_path):
     assert np.abs(int8 - expected).mean() < 2 and np.abs(int8 - expected).max() < 20
 
 
+@pytest.mark.slow
 def test_sample_grid_rows_ask_for_classes(trained):
     model = trained["conditional_dcgan"][0]
     grid = dcgan.sample_grid(model, columns=3, rows=10, seed=0)
@@ -189,6 +193,7 @@ def test_sample_grid_rows_ask_for_classes(trained):
     np.testing.assert_allclose(grid[84:112, :28], np.clip(first_in_row_3, 0, 255), atol=1)
 
 
+@pytest.mark.slow
 def test_sample_grid_of_an_unconditional_model_has_distinct_samples(trained):
     grid = dcgan.sample_grid(trained["dcgan"][0], columns=2, rows=2, seed=0)
     cells = [grid[r * 28 : (r + 1) * 28, c * 28 : (c + 1) * 28] for r in range(2) for c in range(2)]
@@ -239,6 +244,7 @@ def tiny_classifier_and_digits():
     return classifier, images[right], labels[right]
 
 
+@pytest.mark.slow
 def test_class_match_is_one_for_real_digits_of_the_asked_class(tiny_classifier_and_digits):
     classifier, images, labels = tiny_classifier_and_digits
     train, held_out = images[: len(images) // 2], images[len(images) // 2 :]

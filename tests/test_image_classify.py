@@ -95,6 +95,7 @@ def test_same_seed_gives_same_metrics(finished_run, tmp_path):
     assert first["test"] == second["test"]
 
 
+@pytest.mark.slow
 def test_progress_shows_epoch_of_total_and_time_left(finished_run, tmp_path):
     result = train("--model=cnn", "--epochs=2", f"--model_dir={tmp_path}/progress", *FAST)
     assert "epoch 1/2:" in result.stdout and "s left" in result.stdout

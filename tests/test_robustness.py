@@ -43,6 +43,7 @@ def test_fgsm_moves_a_linear_model_by_exactly_its_worst_case():
     np.testing.assert_allclose(moved, 8 * np.abs(kernel[:, 0] - kernel[:, 1]).sum(), rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_robust_accuracy_falls_with_the_budget_and_pgd_is_stronger(mnist):
     model, images, labels = mnist
     fgsm = attacks.robust_accuracy(model, images, labels, method="fgsm")
@@ -57,6 +58,7 @@ def test_robust_accuracy_falls_with_the_budget_and_pgd_is_stronger(mnist):
     assert pgd[25]["accuracy"] < 0.1
 
 
+@pytest.mark.slow
 def test_deleting_the_most_attributed_pixels_hurts_more_than_random_ones(mnist):
     model, images, labels = mnist
     images, labels = images[:40], labels[:40]

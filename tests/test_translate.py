@@ -90,6 +90,7 @@ def test_scores_by_hand():
     assert scoring.nearest_neighbour(train, ["i have a cat", "bye!"]) == ["我有一只猫。", "再见。"]
 
 
+@pytest.mark.slow
 def test_the_run_writes_its_scores_card_and_a_model_that_translates_strings(finished_run):
     metrics = json.loads((finished_run / "metrics.json").read_text())
     for system in ("test", "baseline", "difference"):
@@ -106,6 +107,7 @@ def test_the_run_writes_its_scores_card_and_a_model_that_translates_strings(fini
     assert model.network.input["source_ids"].dtype == "int32"
 
 
+@pytest.mark.slow
 def test_bad_input_gets_a_clear_answer(finished_run):
     model = keras.saving.load_model(finished_run / "model.keras")
     answers = model.translate(["", "cat " * 2500, "I have 🐱 cats 🎉.", "Ich habe zwei Katzen."])

@@ -96,6 +96,7 @@ def test_a_model_without_a_logits_layer_cannot_warm_up_its_head():
         phases.check_head(model, dict(head_epochs=1), "plain")
 
 
+@pytest.mark.slow
 def test_the_head_phase_trains_only_the_head_and_the_second_phase_the_rest(tmp_path, snapshots):
     model_dir = tmp_path / "run"
     run(
