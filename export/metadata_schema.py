@@ -21,6 +21,7 @@ SCHEMA = """
 enum AssociatedFileType : byte { UNKNOWN, DESCRIPTIONS, TENSOR_AXIS_LABELS, TENSOR_VALUE_LABELS,
   TENSOR_AXIS_SCORE_CALIBRATION, VOCABULARY, SCANN_INDEX_FILE }
 enum ColorSpaceType : byte { UNKNOWN, RGB, GRAYSCALE }
+enum BoundingBoxType : byte { UNKNOWN, BOUNDARIES, UPPER_LEFT, CENTER }  enum CoordinateType : byte { RATIO, PIXEL }
 union ContentProperties { FeatureProperties, ImageProperties, BoundingBoxProperties, AudioProperties }
 union ProcessUnitOptions { NormalizationOptions, ScoreCalibrationOptions, ScoreThresholdingOptions,
   BertTokenizerOptions, SentencePieceTokenizerOptions, RegexTokenizerOptions }
@@ -29,6 +30,7 @@ table BertTokenizerOptions { vocab_file:[AssociatedFile]; }  table ProcessUnit {
 table RegexTokenizerOptions { delim_regex_pattern:string; vocab_file:[AssociatedFile]; }
 table FeatureProperties { }  table ImageProperties { color_space:ColorSpaceType; }
 table AudioProperties { sample_rate:uint; channels:uint; }  table Content { content_properties:ContentProperties; }
+table BoundingBoxProperties { index:[uint]; type:BoundingBoxType; coordinate_type:CoordinateType; }
 table NormalizationOptions { mean:[float]; std:[float]; }  table Stats { max:[float]; min:[float]; }
 table TensorMetadata { name:string; description:string; dimension_names:[string]; content:Content;
   process_units:[ProcessUnit]; stats:Stats; associated_files:[AssociatedFile]; }
@@ -52,6 +54,7 @@ def parse_schema(text):
 _ENUMS, _UNIONS, _TABLES = parse_schema(SCHEMA).values()
 FILE_TYPES = tuple(_ENUMS["AssociatedFileType"])
 COLOR_SPACES = tuple(_ENUMS["ColorSpaceType"])
+BOX_TYPES, COORDINATE_TYPES = tuple(_ENUMS["BoundingBoxType"]), tuple(_ENUMS["CoordinateType"])
 
 
 def _offset_vector(builder, offsets):
@@ -66,8 +69,8 @@ def _build_field(builder, kind, value):
     """Builds a non-scalar field value and returns its offset."""
     if kind == "string":
         return builder.CreateString(value)
-    if kind == "[float]":
-        return builder.CreateNumpyVector(np.asarray(value, dtype=np.float32))
+    if kind in ("[float]", "[uint]"):
+        return builder.CreateNumpyVector(np.asarray(value, dtype=np.float32 if kind == "[float]" else np.uint32))
     if kind == "[string]":
         return _offset_vector(builder, [builder.CreateString(text) for text in value])
     if kind.startswith("["):
@@ -108,8 +111,9 @@ def _read_field(table, offset, kind):
         return table.String(position).decode()
     if kind in _ENUMS or kind == "uint":
         return table.Get(number_types.Uint32Flags if kind == "uint" else number_types.Int8Flags, position)
-    if kind == "[float]":
-        return table.GetVectorAsNumpy(number_types.Float32Flags, offset).tolist()
+    if kind in ("[float]", "[uint]"):
+        flags = number_types.Float32Flags if kind == "[float]" else number_types.Uint32Flags
+        return table.GetVectorAsNumpy(flags, offset).tolist()
     if not kind.startswith("["):
         return _read_table(Table(table.Bytes, table.Indirect(position)), kind)
     start = table.Vector(offset)

@@ -18,7 +18,9 @@ from ai_edge_litert.tools import flatbuffer_utils
 from flatbuffers import util
 
 from export.metadata_schema import (  # noqa: F401 (SCHEMA and parse_schema: this module's API as before)
+    BOX_TYPES,
     COLOR_SPACES,
+    COORDINATE_TYPES,
     FILE_TYPES,
     METADATA_IDENTIFIER,
     SCHEMA,
@@ -30,6 +32,7 @@ from export.metadata_schema import (  # noqa: F401 (SCHEMA and parse_schema: thi
 METADATA_NAME = "TFLITE_METADATA"
 
 _CONTENTS = {"FeatureProperties": "feature", "ImageProperties": "image", "AudioProperties": "audio"}
+_CONTENTS.update(BoundingBoxProperties="bounding_box")
 # The schema versions that added the file types and process units newer than 1.0.0.
 _VERSIONS = {"VOCABULARY": (1, 0, 1), "SCANN_INDEX_FILE": (1, 4, 0), "BertTokenizerOptions": (1, 1, 0)}
 _VERSIONS.update(SentencePieceTokenizerOptions=(1, 1, 0), RegexTokenizerOptions=(1, 2, 1))
@@ -51,9 +54,13 @@ class TensorMetadata:
     Attributes:
         name: The tensor's name for app code (e.g. "image", "probabilities").
         description: What the tensor holds.
-        content: "image", "audio" or "feature" (other data); from other writers any kind's name, or None.
+        content: "image", "audio", "bounding_box" or "feature" (other data); from other writers any kind's
+            name, or None.
         color_space: For images, "RGB" or "GRAYSCALE".
         sample_rate, channels: For audio (`AudioProperties`, what MediaPipe's AudioClassifier resamples to).
+        box_index, box_type, coordinate_type: For bounding boxes (`BoundingBoxProperties`, what MediaPipe's
+            ObjectDetector reads boxes by): where each of the type's 4 values is in a box (BOUNDARIES: left, top,
+            right, bottom; `[1, 0, 3, 2]` for `[ymin, xmin, ymax, xmax]`), a `BOX_TYPES` and a `COORDINATE_TYPES` name.
         mean, std: Normalization `(x - mean) / std` to apply to inputs, per channel.
         min, max: Smallest and largest value per channel (schema `Stats`), e.g. [0.0] and [255.0] for pixels.
         associated_files: The files that go with the tensor, e.g. its labels.
@@ -67,6 +74,9 @@ class TensorMetadata:
     color_space: str | None = None
     sample_rate: int | None = None
     channels: int | None = None
+    box_index: list[int] | None = None
+    box_type: str | None = None
+    coordinate_type: str | None = None
     mean: list[float] | None = None
     std: list[float] | None = None
     min: list[float] | None = None
@@ -81,6 +91,12 @@ def _tensor_fields(tensor):
         properties = ("ImageProperties", {"color_space": COLOR_SPACES.index(tensor.color_space)})
     elif tensor.content == "audio":
         properties = ("AudioProperties", {"sample_rate": tensor.sample_rate, "channels": tensor.channels})
+    elif tensor.content == "bounding_box":
+        box_type, coordinate_type = BOX_TYPES.index(tensor.box_type), COORDINATE_TYPES.index(tensor.coordinate_type)
+        properties = (
+            "BoundingBoxProperties",
+            dict(index=tensor.box_index, type=box_type, coordinate_type=coordinate_type),
+        )
     else:
         properties = ("FeatureProperties", {})
     normalization = {"mean": tensor.mean, "std": tensor.std}
@@ -111,6 +127,7 @@ def _tensor_from_fields(fields):
         content=_CONTENTS.get(member, member),
         color_space=None if color_space is None else COLOR_SPACES[color_space],
         **{key: properties.get(key) for key in ("sample_rate", "channels") if member == "AudioProperties"},
+        **(_box_fields(properties) if member == "BoundingBoxProperties" else {}),
         mean=normalization.get("mean"),
         std=normalization.get("std"),
         min=stats.get("min"),
@@ -123,10 +140,26 @@ def _tensor_from_fields(fields):
     )
 
 
+def _box_fields(properties):
+    return dict(
+        box_index=properties.get("index", []),
+        box_type=BOX_TYPES[properties.get("type", 0)],
+        coordinate_type=COORDINATE_TYPES[properties.get("coordinate_type", 0)],
+    )
+
+
 def _check_tensor(tensor):
     """Raises `ValueError` if `tensor` can't be written."""
-    if tensor.content not in ("feature", "image", "audio"):
-        raise ValueError(f"tensor {tensor.name!r}: content {tensor.content!r} is not 'feature', 'image' or 'audio'")
+    if tensor.content not in ("feature", "image", "audio", "bounding_box"):
+        raise ValueError(
+            f"tensor {tensor.name!r}: content {tensor.content!r} is not 'feature', 'image', 'audio' or 'bounding_box'"
+        )
+    box = (tensor.box_type, tensor.coordinate_type)
+    if tensor.content == "bounding_box" and (box[0] not in BOX_TYPES or box[1] not in COORDINATE_TYPES):
+        raise ValueError(
+            f"tensor {tensor.name!r}: a bounding box needs box_type in {BOX_TYPES} and coordinate_type "
+            f"in {COORDINATE_TYPES}"
+        )
     if tensor.content == "image" and tensor.color_space not in ("RGB", "GRAYSCALE"):
         raise ValueError(f"tensor {tensor.name!r}: an image needs color_space 'RGB' or 'GRAYSCALE'")
     if (tensor.mean is None) != (tensor.std is None):
