@@ -1,5 +1,6 @@
 """Object detection: COCO metrics on a hand-checkable case, centre targets that decode back to their boxes,
-the file's post-processing, and (slow) the app end to end with an exported file that Predictor reads."""
+the file's post-processing, its box metadata and MediaPipe's ObjectDetector on it, and (slow) the app end to
+end with an exported file that Predictor reads."""
 
 import json
 
@@ -119,3 +120,76 @@ def test_coco_data_resizes_images_and_boxes_and_names_the_file_of_a_bad_box(tmp_
         load_coco(str(bad))
     skipped = load_coco(str(bad), skip_bad_boxes=True)
     assert len(skipped.notes["skipped"]) == 1 and "scene3.png" in skipped.notes["skipped"][0]
+
+
+def _fixed_maps_model(maps):
+    """A Keras model that returns the centre maps `maps` for any 64x64 RGB image."""
+    import keras
+    import tensorflow as tf
+
+    class Fixed(keras.layers.Layer):
+        def call(self, pixels):
+            return tf.constant(maps)[None] + 0.0 * tf.reduce_mean(pixels)
+
+    pixels = keras.Input((64, 64, 3), name="pixels")
+    return keras.Model(pixels, Fixed()(pixels))
+
+
+# Three digits whose centre logits differ (distinct scores), boxes in pixels of the 64x64 input.
+FIXED_BOXES, FIXED_CLASSES = np.array([[3, 5, 21, 30], [30, 33, 61, 60], [40, 2, 58, 20]]), np.array([7, 2, 4])
+
+
+@pytest.fixture(scope="module")
+def fixed_detector_files(tmp_path_factory):
+    """float32 and int8 files of a detector that always finds the FIXED_BOXES, exported as the app does."""
+    import export
+    from zoo.detection.postprocess import INT8_FLOAT_OPERATORS, detection_model
+
+    maps = _perfect_maps(FIXED_BOXES, FIXED_CLASSES)
+    for (x1, y1, x2, y2), label, logit in zip(FIXED_BOXES // 4, FIXED_CLASSES, (4.0, 1.5, 0.2)):
+        row, col = int((y1 + y2) / 2), int((x1 + x2) / 2)
+        maps[row, col, label] = logit  # scores 0.98, 0.82, 0.55
+    file_model = detection_model(_fixed_maps_model(maps), (64, 64))
+    metadata = dict(
+        task="object_detection",
+        model="fixed",
+        dataset="test",
+        labels=[f"digit {k}" for k in range(10)],
+        input_shape=[64, 64, 3],
+        input_value_range=[0, 255],
+        int8_float_operators=list(INT8_FLOAT_OPERATORS),
+    )
+    images = np.random.default_rng(0).uniform(0, 255, (8, 64, 64, 3)).astype(np.float32)
+    folder = tmp_path_factory.mktemp("fixed_detector")
+    paths = {flavour: folder / f"model_{flavour}.tflite" for flavour in ("float32", "int8")}
+    for flavour, path in paths.items():
+        export.to_tflite(file_model, path, flavour, representative_data=list(images), metadata=metadata)
+    return paths, images
+
+
+def test_the_file_describes_its_boxes_as_mediapipe_reads_them(fixed_detector_files):
+    from export.tflite_metadata import read_metadata
+
+    paths, _ = fixed_detector_files
+    for path in paths.values():
+        outputs = {tensor.name: tensor for tensor in read_metadata(path.read_bytes())["outputs"]}
+        assert set(outputs) == {"location", "category", "score", "number of detections"}
+        location = outputs["location"]
+        assert (location.content, location.box_index) == ("bounding_box", [1, 0, 3, 2])
+        assert (location.box_type, location.coordinate_type) == ("BOUNDARIES", "RATIO")
+        assert [file.type for file in outputs["category"].associated_files] == ["TENSOR_VALUE_LABELS"]
+
+
+@pytest.mark.parametrize("flavour", ["float32", "int8"])
+def test_mediapipe_object_detector_finds_what_predictor_finds(fixed_detector_files, flavour):
+    pytest.importorskip("mediapipe")
+    import export
+    from export import mediapipe_tasks
+
+    paths, images = fixed_detector_files
+    expected = export.Predictor(paths[flavour]).predict(images[:2])
+    assert [label for label, _, _ in expected[0]] == ["digit 7", "digit 2", "digit 4"]
+    np.testing.assert_allclose([box for _, _, box in expected[0]], FIXED_BOXES, atol=0.6)
+    answers = mediapipe_tasks.top1(paths[flavour], images[:2])
+    assert all(mediapipe_tasks.same_detections(a, b) for a, b in zip(expected, answers)), (expected, answers)
+    assert not mediapipe_tasks.same_detections(expected[0], answers[0][:2])
