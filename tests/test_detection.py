@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from helpers import assert_one_line_error, run, write_coco_folder
+from helpers import assert_one_line_error, run, write_coco_folder, write_yolo_folder
 from zoo.detection import coco, points
 from zoo.tasks import detection_export
 
@@ -120,6 +120,48 @@ def test_coco_data_resizes_images_and_boxes_and_names_the_file_of_a_bad_box(tmp_
         load_coco(str(bad))
     skipped = load_coco(str(bad), skip_bad_boxes=True)
     assert len(skipped.notes["skipped"]) == 1 and "scene3.png" in skipped.notes["skipped"][0]
+
+
+@pytest.mark.parametrize(
+    "bad_line, message",
+    [
+        ("0 0.9 0.5 0.5 0.2", r"scene3\.txt: line 1: box .* lies outside the 40x32 image"),
+        ("3 0.5 0.5 0.2 0.2", r"scene3\.txt: line 1: unknown class 3 \(the names file has 1\)"),
+        ("0 0.5 0.5 0 0.2", r"scene3\.txt: line 1: box .* has zero or negative area"),
+        ("0 0.5 0.5", r"scene3\.txt: line 1: '0 0.5 0.5' is not `class x_center y_center width height`"),
+    ],
+)
+def test_yolo_data_reads_like_coco_and_names_the_file_and_line_of_a_bad_box(tmp_path, bad_line, message):
+    from zoo.datasets.detection import load_detection_dataset
+    from zoo.errors import ZooError
+
+    good = load_detection_dataset(f"yolo:{write_yolo_folder(tmp_path / 'good')}", image_size=(64, 80))
+    coco = load_detection_dataset(f"coco:{write_coco_folder(tmp_path)}", image_size=(64, 80))
+    assert good.input_shape == (64, 80, 3) and good.class_names == ["square"]
+    every = [b for part in good.extras["boxes"].values() for b in part]
+    assert len(every) == 12 and sum(len(b) for b in every) == 11  # scene0 has no labels file: no objects
+    rounded = lambda splits: {
+        tuple(np.round(b[0], 4)) for part in splits.extras["boxes"].values() for b in part if len(b)
+    }  # noqa: E731
+    assert rounded(coco) - rounded(good) == {(12.0, 8.0, 40.0, 28.0)}  # the same boxes but scene0's
+    bad = write_yolo_folder(tmp_path / "bad", bad_line=bad_line)
+    with pytest.raises(ZooError, match=message):
+        load_detection_dataset(f"yolo:{bad}")
+    skipped = load_detection_dataset(f"yolo:{bad}", skip_bad_boxes=True)
+    assert len(skipped.notes["skipped"]) == 1 and "scene3.txt: line 1" in skipped.notes["skipped"][0]
+
+
+def test_a_yolo_labels_file_without_its_image_is_one_error(tmp_path):
+    from zoo.datasets.detection import load_detection_dataset
+    from zoo.errors import ZooError
+
+    folder = write_yolo_folder(tmp_path)
+    (folder / "images" / "scene5.png").unlink()
+    with pytest.raises(ZooError, match=r"scene5\.txt: its image .*scene5\.\* is missing"):
+        load_detection_dataset(f"yolo:{folder}")
+    (folder / "classes.txt").unlink()
+    with pytest.raises(ZooError, match=r"has no class names: write one name a line"):
+        load_detection_dataset(f"yolo:{folder}")
 
 
 def _fixed_maps_model(maps):
