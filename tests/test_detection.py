@@ -222,6 +222,28 @@ def test_the_file_describes_its_boxes_as_mediapipe_reads_them(fixed_detector_fil
         assert [file.type for file in outputs["category"].associated_files] == ["TENSOR_VALUE_LABELS"]
 
 
+def test_the_int8_file_quantizes_the_network_but_decodes_in_float32(tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    import export
+    from zoo.detection.postprocess import INT8_FLOAT_OPERATORS, detection_model
+    from zoo.vision.centernet import centernet
+
+    file_model = detection_model(centernet(10, (64, 64, 3), width=8), (64, 64))
+    images = np.random.default_rng(0).uniform(0, 255, (8, 64, 64, 3)).astype(np.float32)
+    path = tmp_path / "model_int8.tflite"
+    metadata = dict(task="object_detection", labels=list("0123456789"), int8_float_operators=INT8_FLOAT_OPERATORS)
+    export.to_tflite(file_model, path, "int8", representative_data=list(images), metadata=metadata)
+    interpreter = Interpreter(model_path=str(path))
+    tensors = interpreter.get_tensor_details()
+    kinds = {}
+    for op in interpreter._get_ops_details():
+        kinds.setdefault(op["op_name"], set()).update(tensors[i]["dtype"].__name__ for i in op["inputs"] if i >= 0)
+    assert interpreter.get_input_details()[0]["dtype"].__name__ == "uint8" and kinds["CONV_2D"] == {"int8", "int32"}
+    for name in ("LOGISTIC", "MAX_POOL_2D", "TOPK_V2", "NON_MAX_SUPPRESSION_V5"):
+        assert "int8" not in kinds[name] and "float32" in kinds[name], (name, kinds[name])
+
+
 @pytest.mark.parametrize("flavour", ["float32", "int8"])
 def test_mediapipe_object_detector_finds_what_predictor_finds(fixed_detector_files, flavour):
     pytest.importorskip("mediapipe")
