@@ -151,6 +151,14 @@ def test_yolo_data_reads_like_coco_and_names_the_file_and_line_of_a_bad_box(tmp_
     assert len(skipped.notes["skipped"]) == 1 and "scene3.txt: line 1" in skipped.notes["skipped"][0]
 
 
+def test_an_image_size_centernet_cannot_take_is_one_line(tmp_path):
+    from zoo_apps.detect import main
+
+    folder = write_yolo_folder(tmp_path / "yolo")
+    result = run(main, f"--dataset=yolo:{folder}", "--image_size=32,40", f"--model_dir={tmp_path / 'run'}", check=False)
+    assert_one_line_error(result, "centernet needs a height and width divisible by 16")
+
+
 def test_a_yolo_labels_file_without_its_image_is_one_error(tmp_path):
     from zoo.datasets.detection import load_detection_dataset
     from zoo.errors import ZooError
