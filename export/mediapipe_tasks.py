@@ -2,9 +2,9 @@
 
 The `mediapipe` wheel (`pip install mediapipe`, in zoo's `test` extra) runs the same C++ graphs as
 the phones: the file's own metadata configures the preprocessing (image resizing and normalization,
-text tokenization, audio resampling and windowing) and the labels, with no zoo code. `top1(path, inputs)`
-answers what an app's classifier would; the test suite and `scripts/benchmark_mediapipe.py` check it against
-`Predictor`.
+text tokenization, audio resampling and windowing), the labels and a detector's box layout, with no zoo
+code. `top1(path, inputs)` answers what an app's classifier (or detector, or segmenter) would; the test
+suite and `scripts/benchmark_mediapipe.py` check it against `Predictor`.
 The task's input side names the MediaPipe task that runs its files (`InputSide.mediapipe_task`).
 """
 
@@ -56,6 +56,53 @@ def _image_segmenter(path, images):
         return masks
 
 
+def _object_detector(path, images, min_score=0.3):
+    """Per image MediaPipe's ObjectDetector's detections scoring >= `min_score` (zoo's Predictor's default),
+    as `(label, score, [x1, y1, x2, y2])`, best first; MediaPipe gives whole pixels of the image it was given."""
+    import mediapipe as mp
+    from mediapipe.tasks.python import vision
+
+    options = vision.ObjectDetectorOptions(base_options=_base_options(path), score_threshold=min_score)
+    with vision.ObjectDetector.create_from_options(options) as detector:
+        answers = []
+        for image in np.asarray(images):
+            found = detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=_camera_pixels(image)))
+            answers.append(
+                [
+                    (
+                        item.categories[0].category_name,
+                        float(item.categories[0].score),
+                        [float(v) for v in _corners(item.bounding_box)],
+                    )
+                    for item in found.detections
+                ]
+            )
+        return answers
+
+
+def _corners(box):
+    return box.origin_x, box.origin_y, box.origin_x + box.width, box.origin_y + box.height
+
+
+def same_detections(expected, answer, pixels=1.0, score=1e-4):
+    """Whether one image's MediaPipe `answer` holds the detections of `expected` (`Predictor.predict`'s, boxes
+    rounded to 0.1 pixel): the same labels, scores within `score`, box corners and sizes within `pixels` (MediaPipe
+    truncates a box's corner and its size to whole pixels) plus that rounding; equal scores in either order."""
+
+    def ordered(detections):
+        return sorted(detections, key=lambda item: (-round(item[1], 4), item[0], *item[2]))
+
+    def corner_and_size(box):
+        return np.array([box[0], box[1], box[2] - box[0], box[3] - box[1]])
+
+    return len(expected) == len(answer) and all(
+        a[0] == b[0]
+        and abs(a[1] - b[1]) <= score
+        and np.abs(corner_and_size(a[2]) - corner_and_size(b[2])).max() <= pixels + 0.11
+        for a, b in zip(ordered(expected), ordered(answer))
+    )
+
+
 def _text_classifier(path, texts):
     from mediapipe.tasks.python import text
 
@@ -84,13 +131,15 @@ RUNNERS = {
     "TextClassifier": _text_classifier,
     "AudioClassifier": _audio_classifier,
     "ImageSegmenter": _image_segmenter,
+    "ObjectDetector": _object_detector,
 }
 
 
 def top1(path, inputs):
     """The label MediaPipe Tasks answers first for each raw input (images 0-255, grayscale ones given to it as
     gray RGB images as a camera would; texts as they are; audio clips at the file's sample rate), from the file
-    and its metadata alone; for a segmenter, each image's category mask (uint8 class ids).
+    and its metadata alone; for a segmenter, each image's category mask (uint8 class ids); for a detector, each
+    image's detections `(label, score, [x1, y1, x2, y2] whole pixels)` scoring >= 0.3, best first.
 
     Raises:
         ZooError: `mediapipe` is not installed, or the file's task has no MediaPipe counterpart.

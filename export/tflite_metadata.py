@@ -10,57 +10,29 @@ names, and the associated files (e.g. `labels.txt`) in an uncompressed zip archi
 
 import dataclasses
 import io
-import re
 import zipfile
 
-import flatbuffers
 import numpy as np
 from ai_edge_litert import schema_py_generated as model_schema
 from ai_edge_litert.tools import flatbuffer_utils
-from flatbuffers import encode, number_types, packer, util
-from flatbuffers.table import Table
+from flatbuffers import util
+
+from export.metadata_schema import (  # noqa: F401 (SCHEMA and parse_schema: this module's API as before)
+    BOX_TYPES,
+    COLOR_SPACES,
+    COORDINATE_TYPES,
+    FILE_TYPES,
+    METADATA_IDENTIFIER,
+    SCHEMA,
+    build_metadata,
+    parse_schema,
+    read_metadata_fields,
+)
 
 METADATA_NAME = "TFLITE_METADATA"
-METADATA_IDENTIFIER = b"M001"
 
-# An excerpt of `metadata_schema.fbs` 1.5.0 without its comments: the tables used, each cut after the
-# last field used. A field's id is its position; a union field takes two ids (`<name>_type`, `<name>`).
-SCHEMA = """
-enum AssociatedFileType : byte { UNKNOWN, DESCRIPTIONS, TENSOR_AXIS_LABELS, TENSOR_VALUE_LABELS,
-  TENSOR_AXIS_SCORE_CALIBRATION, VOCABULARY, SCANN_INDEX_FILE }
-enum ColorSpaceType : byte { UNKNOWN, RGB, GRAYSCALE }
-union ContentProperties { FeatureProperties, ImageProperties, BoundingBoxProperties, AudioProperties }
-union ProcessUnitOptions { NormalizationOptions, ScoreCalibrationOptions, ScoreThresholdingOptions,
-  BertTokenizerOptions, SentencePieceTokenizerOptions, RegexTokenizerOptions }
-table AssociatedFile { name:string; description:string; type:AssociatedFileType; }
-table BertTokenizerOptions { vocab_file:[AssociatedFile]; }  table ProcessUnit { options:ProcessUnitOptions; }
-table RegexTokenizerOptions { delim_regex_pattern:string; vocab_file:[AssociatedFile]; }
-table FeatureProperties { }  table ImageProperties { color_space:ColorSpaceType; }
-table AudioProperties { sample_rate:uint; channels:uint; }  table Content { content_properties:ContentProperties; }
-table NormalizationOptions { mean:[float]; std:[float]; }  table Stats { max:[float]; min:[float]; }
-table TensorMetadata { name:string; description:string; dimension_names:[string]; content:Content;
-  process_units:[ProcessUnit]; stats:Stats; associated_files:[AssociatedFile]; }
-table SubGraphMetadata { name:string; description:string; input_tensor_metadata:[TensorMetadata];
-  output_tensor_metadata:[TensorMetadata]; associated_files:[AssociatedFile]; input_process_units:[ProcessUnit]; }
-table ModelMetadata { name:string; description:string; version:string; subgraph_metadata:[SubGraphMetadata];
-  author:string; license:string; associated_files:[AssociatedFile]; min_parser_version:string; }
-"""
-
-
-def parse_schema(text):
-    """Returns `{"enum" | "union" | "table": {name: members}}` of a FlatBuffers schema without comments:
-    an enum's or union's members are names, a table's `(field, type)` pairs, in order."""
-    blocks = {"enum": {}, "union": {}, "table": {}}
-    for keyword, name, body in re.findall(r"\b(enum|union|table) (\w+)[^{]*\{([^}]*)\}", text):
-        pattern = r"(\w+):([\w\[\]]+)[^;]*;" if keyword == "table" else r"[A-Za-z_]\w*"
-        blocks[keyword][name] = re.findall(pattern, body)
-    return blocks
-
-
-_ENUMS, _UNIONS, _TABLES = parse_schema(SCHEMA).values()
-FILE_TYPES = tuple(_ENUMS["AssociatedFileType"])
-COLOR_SPACES = tuple(_ENUMS["ColorSpaceType"])
 _CONTENTS = {"FeatureProperties": "feature", "ImageProperties": "image", "AudioProperties": "audio"}
+_CONTENTS.update(BoundingBoxProperties="bounding_box")
 # The schema versions that added the file types and process units newer than 1.0.0.
 _VERSIONS = {"VOCABULARY": (1, 0, 1), "SCANN_INDEX_FILE": (1, 4, 0), "BertTokenizerOptions": (1, 1, 0)}
 _VERSIONS.update(SentencePieceTokenizerOptions=(1, 1, 0), RegexTokenizerOptions=(1, 2, 1))
@@ -82,9 +54,13 @@ class TensorMetadata:
     Attributes:
         name: The tensor's name for app code (e.g. "image", "probabilities").
         description: What the tensor holds.
-        content: "image", "audio" or "feature" (other data); from other writers any kind's name, or None.
+        content: "image", "audio", "bounding_box" or "feature" (other data); from other writers any kind's
+            name, or None.
         color_space: For images, "RGB" or "GRAYSCALE".
         sample_rate, channels: For audio (`AudioProperties`, what MediaPipe's AudioClassifier resamples to).
+        box_index, box_type, coordinate_type: For bounding boxes (`BoundingBoxProperties`, what MediaPipe's
+            ObjectDetector reads boxes by): where each of the type's 4 values is in a box (BOUNDARIES: left, top,
+            right, bottom; `[1, 0, 3, 2]` for `[ymin, xmin, ymax, xmax]`), a `BOX_TYPES` and a `COORDINATE_TYPES` name.
         mean, std: Normalization `(x - mean) / std` to apply to inputs, per channel.
         min, max: Smallest and largest value per channel (schema `Stats`), e.g. [0.0] and [255.0] for pixels.
         associated_files: The files that go with the tensor, e.g. its labels.
@@ -98,6 +74,9 @@ class TensorMetadata:
     color_space: str | None = None
     sample_rate: int | None = None
     channels: int | None = None
+    box_index: list[int] | None = None
+    box_type: str | None = None
+    coordinate_type: str | None = None
     mean: list[float] | None = None
     std: list[float] | None = None
     min: list[float] | None = None
@@ -106,96 +85,18 @@ class TensorMetadata:
     process_units: list[tuple] = dataclasses.field(default_factory=list)
 
 
-def _offset_vector(builder, offsets):
-    """Builds a vector of tables or strings from their offsets."""
-    builder.StartVector(4, len(offsets), 4)
-    for offset in reversed(offsets):
-        builder.PrependUOffsetTRelative(offset)
-    return builder.EndVector()
-
-
-def _build_field(builder, kind, value):
-    """Builds a non-scalar field value and returns its offset."""
-    if kind == "string":
-        return builder.CreateString(value)
-    if kind == "[float]":
-        return builder.CreateNumpyVector(np.asarray(value, dtype=np.float32))
-    if kind == "[string]":
-        return _offset_vector(builder, [builder.CreateString(text) for text in value])
-    if kind.startswith("["):
-        return _offset_vector(builder, [_build_table(builder, kind[1:-1], item) for item in value])
-    return _build_table(builder, kind, value)
-
-
-def _build_table(builder, table, values):
-    """Builds `table` from a dict of its fields (absent, None or empty: not written)."""
-    scalars, offsets, field_id = [], [], 0
-    for name, kind in _TABLES[table]:
-        value = values.get(name)
-        if kind in _UNIONS:
-            if value is not None:
-                member, member_values = value
-                scalars.append((builder.PrependUint8Slot, field_id, _UNIONS[kind].index(member) + 1))
-                offsets.append((field_id + 1, _build_table(builder, member, member_values)))
-            field_id += 2
-            continue
-        if kind in _ENUMS or kind == "uint":
-            prepend = builder.PrependUint32Slot if kind == "uint" else builder.PrependInt8Slot
-            scalars.append((prepend, field_id, value or 0))
-        elif value not in (None, "", []):
-            offsets.append((field_id, _build_field(builder, kind, value)))
-        field_id += 1
-    builder.StartObject(field_id)
-    for prepend, slot, value in scalars:
-        prepend(slot, value, 0)
-    for slot, offset in offsets:
-        builder.PrependUOffsetTRelativeSlot(slot, offset, 0)
-    return builder.EndObject()
-
-
-def _read_field(table, offset, kind):
-    """Reads the field at vtable `offset` (non-zero) of `table` as a Python value."""
-    position = offset + table.Pos
-    if kind == "string":
-        return table.String(position).decode()
-    if kind in _ENUMS or kind == "uint":
-        return table.Get(number_types.Uint32Flags if kind == "uint" else number_types.Int8Flags, position)
-    if kind == "[float]":
-        return table.GetVectorAsNumpy(number_types.Float32Flags, offset).tolist()
-    if not kind.startswith("["):
-        return _read_table(Table(table.Bytes, table.Indirect(position)), kind)
-    start = table.Vector(offset)
-    items = [start + 4 * index for index in range(table.VectorLen(offset))]
-    if kind == "[string]":
-        return [table.String(item).decode() for item in items]
-    return [_read_table(Table(table.Bytes, table.Indirect(item)), kind[1:-1]) for item in items]
-
-
-def _read_table(table, name):
-    """Returns the fields of `_TABLES[name]` that `table` has, as a dict."""
-    values, field_id = {}, 0
-    for field, kind in _TABLES.get(name, []):
-        offset = table.Offset(4 + 2 * field_id)
-        if kind in _UNIONS:
-            value_offset = table.Offset(4 + 2 * (field_id + 1))
-            if offset and value_offset:
-                member = _UNIONS[kind][table.Get(number_types.Uint8Flags, offset + table.Pos) - 1]
-                member_table = Table(table.Bytes, table.Indirect(value_offset + table.Pos))
-                values[field] = (member, _read_table(member_table, member))
-            field_id += 2
-            continue
-        if offset:
-            values[field] = _read_field(table, offset, kind)
-        field_id += 1
-    return values
-
-
 def _tensor_fields(tensor):
     """Returns the `TensorMetadata` table (a dict of fields) of a `TensorMetadata`."""
     if tensor.content == "image":
         properties = ("ImageProperties", {"color_space": COLOR_SPACES.index(tensor.color_space)})
     elif tensor.content == "audio":
         properties = ("AudioProperties", {"sample_rate": tensor.sample_rate, "channels": tensor.channels})
+    elif tensor.content == "bounding_box":
+        box_type, coordinate_type = BOX_TYPES.index(tensor.box_type), COORDINATE_TYPES.index(tensor.coordinate_type)
+        properties = (
+            "BoundingBoxProperties",
+            dict(index=tensor.box_index, type=box_type, coordinate_type=coordinate_type),
+        )
     else:
         properties = ("FeatureProperties", {})
     normalization = {"mean": tensor.mean, "std": tensor.std}
@@ -226,6 +127,7 @@ def _tensor_from_fields(fields):
         content=_CONTENTS.get(member, member),
         color_space=None if color_space is None else COLOR_SPACES[color_space],
         **{key: properties.get(key) for key in ("sample_rate", "channels") if member == "AudioProperties"},
+        **(_box_fields(properties) if member == "BoundingBoxProperties" else {}),
         mean=normalization.get("mean"),
         std=normalization.get("std"),
         min=stats.get("min"),
@@ -238,10 +140,26 @@ def _tensor_from_fields(fields):
     )
 
 
+def _box_fields(properties):
+    return dict(
+        box_index=properties.get("index", []),
+        box_type=BOX_TYPES[properties.get("type", 0)],
+        coordinate_type=COORDINATE_TYPES[properties.get("coordinate_type", 0)],
+    )
+
+
 def _check_tensor(tensor):
     """Raises `ValueError` if `tensor` can't be written."""
-    if tensor.content not in ("feature", "image", "audio"):
-        raise ValueError(f"tensor {tensor.name!r}: content {tensor.content!r} is not 'feature', 'image' or 'audio'")
+    if tensor.content not in ("feature", "image", "audio", "bounding_box"):
+        raise ValueError(
+            f"tensor {tensor.name!r}: content {tensor.content!r} is not 'feature', 'image', 'audio' or 'bounding_box'"
+        )
+    box = (tensor.box_type, tensor.coordinate_type)
+    if tensor.content == "bounding_box" and (box[0] not in BOX_TYPES or box[1] not in COORDINATE_TYPES):
+        raise ValueError(
+            f"tensor {tensor.name!r}: a bounding box needs box_type in {BOX_TYPES} and coordinate_type "
+            f"in {COORDINATE_TYPES}"
+        )
     if tensor.content == "image" and tensor.color_space not in ("RGB", "GRAYSCALE"):
         raise ValueError(f"tensor {tensor.name!r}: an image needs color_space 'RGB' or 'GRAYSCALE'")
     if (tensor.mean is None) != (tensor.std is None):
@@ -273,13 +191,6 @@ def _min_parser_version(tensors, subgraph_units):
     kinds += [unit[0] for unit in (*subgraph_units, *(unit for tensor in tensors for unit in tensor.process_units))]
     versions = [_VERSIONS.get(kind, (1, 0, 0)) for kind in kinds] + [(1, 1, 0)] * bool(subgraph_units)
     return ".".join(map(str, max([(1, 0, 0), *versions])))
-
-
-def _metadata_buffer(fields):
-    """Returns the `ModelMetadata` flatbuffer of a dict of its fields."""
-    builder = flatbuffers.Builder(1024)
-    builder.Finish(_build_table(builder, "ModelMetadata", fields), file_identifier=METADATA_IDENTIFIER)
-    return bytes(builder.Output())
 
 
 def _set_metadata(model, metadata):
@@ -343,7 +254,7 @@ def add_metadata(
         "license": license,
         "min_parser_version": _min_parser_version([*input_tensors, *output_tensors], input_process_units),
     }
-    _set_metadata(model, _metadata_buffer(fields))
+    _set_metadata(model, build_metadata(fields))
     output = io.BytesIO(bytes(flatbuffer_utils.convert_object_to_bytearray(model)))
     if associated_files:
         output.seek(0, io.SEEK_END)
@@ -379,7 +290,7 @@ def read_metadata(tflite_bytes):
         return {}
     if not util.BufferHasIdentifier(metadata, 0, METADATA_IDENTIFIER):
         raise ValueError(f"the {METADATA_NAME} buffer lacks the identifier {METADATA_IDENTIFIER!r}")
-    fields = _read_table(Table(metadata, encode.Get(packer.uoffset, metadata, 0)), "ModelMetadata")
+    fields = read_metadata_fields(metadata)
     subgraph = (fields.get("subgraph_metadata") or [{}])[0]
     result = {key: fields.get(key, "") for key in ("name", "description", "version", "author", "license")}
     return dict(

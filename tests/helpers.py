@@ -130,6 +130,25 @@ def write_coco_folder(folder, bad_box=None, size=(32, 40), count=12):
     return path
 
 
+def write_yolo_folder(folder, bad_line=None, size=(32, 40), count=12):
+    """The scenes of `write_coco_folder` in YOLO's layout: `images/`, `labels/` (`class cx cy w h` ratios) and
+    `classes.txt` (one class, `square`); scene 3's line replaced by `bad_line` if given; scene 0 has no labels
+    file (an image without objects)."""
+    (folder / "images").mkdir(parents=True)
+    (folder / "labels").mkdir()
+    (folder / "classes.txt").write_text("square\n")
+    height, width = size
+    for index in range(count):
+        pixels = np.zeros((*size, 3), np.uint8)
+        top = index % (height - 14)
+        pixels[4 + top : 14 + top, 6:20] = 255
+        (folder / "images" / f"scene{index}.png").write_bytes(tf.io.encode_png(pixels).numpy())
+        line = f"0 {13 / width} {(9 + top) / height} {14 / width} {10 / height}"
+        if index:
+            (folder / "labels" / f"scene{index}.txt").write_text((bad_line if index == 3 and bad_line else line) + "\n")
+    return folder
+
+
 NUMBERS = dict(one="一", two="二", three="三", four="四", five="五", six="六", seven="七", eight="八", nine="九")
 THINGS = dict(cats="猫", dogs="狗", books="书", apples="苹果", friends="朋友")
 

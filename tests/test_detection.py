@@ -1,12 +1,13 @@
 """Object detection: COCO metrics on a hand-checkable case, centre targets that decode back to their boxes,
-the file's post-processing, and (slow) the app end to end with an exported file that Predictor reads."""
+the file's post-processing, its box metadata and MediaPipe's ObjectDetector on it, and (slow) the app end to
+end with an exported file that Predictor reads."""
 
 import json
 
 import numpy as np
 import pytest
 
-from helpers import assert_one_line_error, run, write_coco_folder
+from helpers import assert_one_line_error, run, write_coco_folder, write_yolo_folder
 from zoo.detection import coco, points
 from zoo.tasks import detection_export
 
@@ -119,3 +120,148 @@ def test_coco_data_resizes_images_and_boxes_and_names_the_file_of_a_bad_box(tmp_
         load_coco(str(bad))
     skipped = load_coco(str(bad), skip_bad_boxes=True)
     assert len(skipped.notes["skipped"]) == 1 and "scene3.png" in skipped.notes["skipped"][0]
+
+
+@pytest.mark.parametrize(
+    "bad_line, message",
+    [
+        ("0 0.9 0.5 0.5 0.2", r"scene3\.txt: line 1: box .* lies outside the 40x32 image"),
+        ("3 0.5 0.5 0.2 0.2", r"scene3\.txt: line 1: unknown class 3 \(the names file has 1\)"),
+        ("0 0.5 0.5 0 0.2", r"scene3\.txt: line 1: box .* has zero or negative area"),
+        ("0 0.5 0.5", r"scene3\.txt: line 1: '0 0.5 0.5' is not `class x_center y_center width height`"),
+    ],
+)
+def test_yolo_data_reads_like_coco_and_names_the_file_and_line_of_a_bad_box(tmp_path, bad_line, message):
+    from zoo.datasets.detection import load_detection_dataset
+    from zoo.errors import ZooError
+
+    good = load_detection_dataset(f"yolo:{write_yolo_folder(tmp_path / 'good')}", image_size=(64, 80))
+    coco = load_detection_dataset(f"coco:{write_coco_folder(tmp_path)}", image_size=(64, 80))
+    assert good.input_shape == (64, 80, 3) and good.class_names == ["square"]
+    every = [b for part in good.extras["boxes"].values() for b in part]
+    assert len(every) == 12 and sum(len(b) for b in every) == 11  # scene0 has no labels file: no objects
+    rounded = lambda splits: {
+        tuple(np.round(b[0], 4)) for part in splits.extras["boxes"].values() for b in part if len(b)
+    }  # noqa: E731
+    assert rounded(coco) - rounded(good) == {(12.0, 8.0, 40.0, 28.0)}  # the same boxes but scene0's
+    bad = write_yolo_folder(tmp_path / "bad", bad_line=bad_line)
+    with pytest.raises(ZooError, match=message):
+        load_detection_dataset(f"yolo:{bad}")
+    skipped = load_detection_dataset(f"yolo:{bad}", skip_bad_boxes=True)
+    assert len(skipped.notes["skipped"]) == 1 and "scene3.txt: line 1" in skipped.notes["skipped"][0]
+
+
+def test_an_image_size_centernet_cannot_take_is_one_line(tmp_path):
+    from zoo_apps.detect import main
+
+    folder = write_yolo_folder(tmp_path / "yolo")
+    result = run(main, f"--dataset=yolo:{folder}", "--image_size=32,40", f"--model_dir={tmp_path / 'run'}", check=False)
+    assert_one_line_error(result, "centernet needs a height and width divisible by 16")
+
+
+def test_a_yolo_labels_file_without_its_image_is_one_error(tmp_path):
+    from zoo.datasets.detection import load_detection_dataset
+    from zoo.errors import ZooError
+
+    folder = write_yolo_folder(tmp_path)
+    (folder / "images" / "scene5.png").unlink()
+    with pytest.raises(ZooError, match=r"scene5\.txt: its image .*scene5\.\* is missing"):
+        load_detection_dataset(f"yolo:{folder}")
+    (folder / "classes.txt").unlink()
+    with pytest.raises(ZooError, match=r"has no class names: write one name a line"):
+        load_detection_dataset(f"yolo:{folder}")
+
+
+def _fixed_maps_model(maps):
+    """A Keras model that returns the centre maps `maps` for any 64x64 RGB image."""
+    import keras
+    import tensorflow as tf
+
+    class Fixed(keras.layers.Layer):
+        def call(self, pixels):
+            return tf.constant(maps)[None] + 0.0 * tf.reduce_mean(pixels)
+
+    pixels = keras.Input((64, 64, 3), name="pixels")
+    return keras.Model(pixels, Fixed()(pixels))
+
+
+# Three digits whose centre logits differ (distinct scores), boxes in pixels of the 64x64 input.
+FIXED_BOXES, FIXED_CLASSES = np.array([[3, 5, 21, 30], [30, 33, 61, 60], [40, 2, 58, 20]]), np.array([7, 2, 4])
+
+
+@pytest.fixture(scope="module")
+def fixed_detector_files(tmp_path_factory):
+    """float32 and int8 files of a detector that always finds the FIXED_BOXES, exported as the app does."""
+    import export
+    from zoo.detection.postprocess import INT8_FLOAT_OPERATORS, detection_model
+
+    maps = _perfect_maps(FIXED_BOXES, FIXED_CLASSES)
+    for (x1, y1, x2, y2), label, logit in zip(FIXED_BOXES // 4, FIXED_CLASSES, (4.0, 1.5, 0.2)):
+        row, col = int((y1 + y2) / 2), int((x1 + x2) / 2)
+        maps[row, col, label] = logit  # scores 0.98, 0.82, 0.55
+    file_model = detection_model(_fixed_maps_model(maps), (64, 64))
+    metadata = dict(
+        task="object_detection",
+        model="fixed",
+        dataset="test",
+        labels=[f"digit {k}" for k in range(10)],
+        input_shape=[64, 64, 3],
+        input_value_range=[0, 255],
+        int8_float_operators=list(INT8_FLOAT_OPERATORS),
+    )
+    images = np.random.default_rng(0).uniform(0, 255, (8, 64, 64, 3)).astype(np.float32)
+    folder = tmp_path_factory.mktemp("fixed_detector")
+    paths = {flavour: folder / f"model_{flavour}.tflite" for flavour in ("float32", "int8")}
+    for flavour, path in paths.items():
+        export.to_tflite(file_model, path, flavour, representative_data=list(images), metadata=metadata)
+    return paths, images
+
+
+def test_the_file_describes_its_boxes_as_mediapipe_reads_them(fixed_detector_files):
+    from export.tflite_metadata import read_metadata
+
+    paths, _ = fixed_detector_files
+    for path in paths.values():
+        outputs = {tensor.name: tensor for tensor in read_metadata(path.read_bytes())["outputs"]}
+        assert set(outputs) == {"location", "category", "score", "number of detections"}
+        location = outputs["location"]
+        assert (location.content, location.box_index) == ("bounding_box", [1, 0, 3, 2])
+        assert (location.box_type, location.coordinate_type) == ("BOUNDARIES", "RATIO")
+        assert [file.type for file in outputs["category"].associated_files] == ["TENSOR_VALUE_LABELS"]
+
+
+def test_the_int8_file_quantizes_the_network_but_decodes_in_float32(tmp_path):
+    from ai_edge_litert.interpreter import Interpreter
+
+    import export
+    from zoo.detection.postprocess import INT8_FLOAT_OPERATORS, detection_model
+    from zoo.vision.centernet import centernet
+
+    file_model = detection_model(centernet(10, (64, 64, 3), width=8), (64, 64))
+    images = np.random.default_rng(0).uniform(0, 255, (8, 64, 64, 3)).astype(np.float32)
+    path = tmp_path / "model_int8.tflite"
+    metadata = dict(task="object_detection", labels=list("0123456789"), int8_float_operators=INT8_FLOAT_OPERATORS)
+    export.to_tflite(file_model, path, "int8", representative_data=list(images), metadata=metadata)
+    interpreter = Interpreter(model_path=str(path))
+    tensors = interpreter.get_tensor_details()
+    kinds = {}
+    for op in interpreter._get_ops_details():
+        kinds.setdefault(op["op_name"], set()).update(tensors[i]["dtype"].__name__ for i in op["inputs"] if i >= 0)
+    assert interpreter.get_input_details()[0]["dtype"].__name__ == "uint8" and kinds["CONV_2D"] == {"int8", "int32"}
+    for name in ("LOGISTIC", "MAX_POOL_2D", "TOPK_V2", "NON_MAX_SUPPRESSION_V5"):
+        assert "int8" not in kinds[name] and "float32" in kinds[name], (name, kinds[name])
+
+
+@pytest.mark.parametrize("flavour", ["float32", "int8"])
+def test_mediapipe_object_detector_finds_what_predictor_finds(fixed_detector_files, flavour):
+    pytest.importorskip("mediapipe")
+    import export
+    from export import mediapipe_tasks
+
+    paths, images = fixed_detector_files
+    expected = export.Predictor(paths[flavour]).predict(images[:2])
+    assert [label for label, _, _ in expected[0]] == ["digit 7", "digit 2", "digit 4"]
+    np.testing.assert_allclose([box for _, _, box in expected[0]], FIXED_BOXES, atol=0.6)
+    answers = mediapipe_tasks.top1(paths[flavour], images[:2])
+    assert all(mediapipe_tasks.same_detections(a, b) for a, b in zip(expected, answers)), (expected, answers)
+    assert not mediapipe_tasks.same_detections(expected[0], answers[0][:2])

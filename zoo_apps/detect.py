@@ -2,6 +2,7 @@
 
 python -m zoo_apps.detect                                  # centernet on mnist_scenes, generated offline
 python -m zoo_apps.detect --dataset=coco:data/annotations.json --image_size=128,128 --export=int8
+python -m zoo_apps.detect --dataset=yolo:data/digits --image_size=128,128   # images/, labels/, classes.txt
 """
 
 from absl import flags

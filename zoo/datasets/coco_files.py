@@ -101,10 +101,15 @@ def load_coco(annotations_path, seed=0, image_size=None, skip_bad_boxes=False):
     json_path = pathlib.Path(annotations_path).expanduser()
     images, annotations, categories = _read_json(json_path)
     examples, skipped, class_names = _examples(json_path, images, annotations, categories, image_size, skip_bad_boxes)
+    return split_examples(f"coco:{annotations_path}", examples, skipped, class_names, seed)
+
+
+def split_examples(name, examples, skipped, class_names, seed):
+    """`detection_splits` arguments of `(pixels, boxes, classes, file name)` examples, split 80/10/10 by `seed`."""
     parts = [[examples[i] for i in indices] for indices in shuffled_split_indices(len(examples), seed)]
     digest = digest_of([[e[3] + str(e[1].tolist()) + str(e[2].tolist()) for e in part] for part in parts])
     return (
-        f"coco:{annotations_path}",
+        name,
         [np.stack([e[0] for e in part]) for part in parts],
         [[e[1] for e in part] for part in parts],
         [[e[2] for e in part] for part in parts],

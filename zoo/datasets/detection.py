@@ -44,7 +44,7 @@ def detection_splits(name, images, boxes, classes, class_names, digest, notes=No
 
 
 def load_detection_dataset(dataset, seed=0, image_size=None, skip_bad_boxes=False):
-    """`mnist_scenes` (generated from the seed) or `coco:ANNOTATIONS.json` as detection `Splits`."""
+    """`mnist_scenes` (generated from the seed), `coco:ANNOTATIONS.json` or `yolo:FOLDER` as detection `Splits`."""
     if dataset == "mnist_scenes":
         from zoo.datasets.scenes import mnist_scenes
 
@@ -63,4 +63,8 @@ def load_detection_dataset(dataset, seed=0, image_size=None, skip_bad_boxes=Fals
         from zoo.datasets.coco_files import load_coco
 
         return detection_splits(*load_coco(dataset.partition(":")[2], seed, image_size, skip_bad_boxes))
-    raise ZooError(f"Unknown detection dataset {dataset!r}: use mnist_scenes or coco:ANNOTATIONS.json.")
+    if dataset.startswith("yolo:"):
+        from zoo.datasets.yolo_files import load_yolo
+
+        return detection_splits(*load_yolo(dataset.partition(":")[2], seed, image_size, skip_bad_boxes))
+    raise ZooError(f"Unknown detection dataset {dataset!r}: use mnist_scenes, coco:ANNOTATIONS.json or yolo:FOLDER.")

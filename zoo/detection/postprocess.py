@@ -14,6 +14,14 @@ import tensorflow as tf
 from zoo.detection.points import MAX_DETECTIONS, PEAK_WINDOW, STRIDE
 
 OUTPUT_NAMES = ("location", "category", "score", "number_of_detections")  # MediaPipe's order
+# Operator types an int8 file keeps float32 (quantized after calibration with these denied): the decoding and NMS,
+# and with them the network's own RESHAPE, TILE (upsampling) and ADD (top-down additions). Quantized decoding
+# loses half the detections; shorter lists that leave RESHAPE and TILE int8 (with MUL, ADD and SUB float or not)
+# find nothing at all (measured on mnist_scenes' test scenes).
+INT8_FLOAT_OPERATORS = (
+    "LOGISTIC", "MAX_POOL_2D", "EQUAL", "SELECT_V2", "TOPK_V2", "GATHER", "STRIDED_SLICE", "PACK", "RESHAPE",
+    "MUL", "ADD", "SUB", "CONCATENATION", "TILE", "NON_MAX_SUPPRESSION_V5",
+)  # fmt: skip
 IOU_THRESHOLD = 0.5
 SCORE_THRESHOLD = 0.05
 CANDIDATES = 100

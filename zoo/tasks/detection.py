@@ -31,6 +31,11 @@ class SceneInput(ImageInput):
             "your images with COCO-format boxes (images[].file_name relative to the JSON's folder, or "
             "--image_dir), resized to --image_size (default: the first image's size), split 80/10/10 by seed",
         ),
+        Dataset(
+            "yolo:FOLDER",
+            "your images with YOLO txt labels: FOLDER/images/NAME.png with FOLDER/labels/NAME.txt (`class cx cy w h`, "
+            "ratios) and the class names in FOLDER/classes.txt; resized and split as for coco:",
+        ),
     )
     data_options = ("image_size", "skip_bad_boxes")
     recipe_keys = ()

@@ -151,7 +151,13 @@ class DetectionExport:
 
     def export_labels(self, splits, model, labels):
         truth = zip(splits.extras["boxes"]["test"], splits.extras["classes"]["test"])
-        metadata = dict(labels=splits.class_names, output_description=self.file_description)
+        from zoo.detection.postprocess import INT8_FLOAT_OPERATORS  # noqa: PLC0415
+
+        metadata = dict(
+            labels=splits.class_names,
+            output_description=self.file_description,
+            int8_float_operators=list(INT8_FLOAT_OPERATORS),
+        )
         return TestTruth(truth, splits.input_shape[:2], splits.class_names), metadata
 
     def compare(self, outputs, reference, labels):
@@ -175,13 +181,18 @@ class DetectionExport:
     def tensor_metadata(self, description, detail):
         name = {"number_of_detections": "number of detections"}.get(detail["name"], detail["name"])
         files = [dict(name="labels.txt", description="One label per class id.", type="TENSOR_VALUE_LABELS")]
+        box = BOX_METADATA if detail["name"] == "location" else {}
         return dict(
             name=name,
             description=OUTPUT_DESCRIPTIONS.get(detail["name"], ""),
             associated_files=files if detail["name"] == "category" and description.get("labels") else [],
+            **box,
         )
 
 
+# MediaPipe's ObjectDetector reads boxes by these (BoundingBoxProperties): BOUNDARIES are left, top, right, bottom,
+# found at positions 1, 0, 3, 2 of `[ymin, xmin, ymax, xmax]`, as ratios of the image.
+BOX_METADATA = dict(content="bounding_box", box_index=[1, 0, 3, 2], box_type="BOUNDARIES", coordinate_type="RATIO")
 OUTPUT_DESCRIPTIONS = dict(
     location="[ymin, xmin, ymax, xmax] as ratios of the image's height and width",
     category="class id (see labels.txt)",

@@ -10,6 +10,7 @@ import math
 import keras
 
 from zoo.registry import register_model
+from zoo.vision.segmentation import check_divisible
 
 RECIPE = dict(
     epochs=30,
@@ -45,6 +46,7 @@ def _head(x, outputs, name, bias=0.0):
 )
 def centernet(num_classes=10, input_shape=(64, 64, 1), width=32):
     """CenterNet-style detector: stride-4 class heatmaps + box sizes and offsets, ~0.6M parameters."""
+    check_divisible(input_shape, 16, "centernet")  # 4 stride-2 stages, added back at strides 8 and 4
     pixels = keras.Input(input_shape, name="pixels")
     x = keras.layers.Rescaling(1 / 255, name="rescale")(pixels)
     features = []

@@ -30,7 +30,7 @@ _RECIPE = dict(
 UNET_FILTERS = (12, 24, 48, 96)
 
 
-def _check_divisible(input_shape, factor, name):
+def check_divisible(input_shape, factor, name):
     if input_shape[0] % factor or input_shape[1] % factor:
         raise ZooError(
             f"{name} needs a height and width divisible by {factor}. Received: input_shape={tuple(input_shape)}: "
@@ -55,7 +55,7 @@ def _conv_block(x, filters, name):
 )
 def unet(num_classes=11, input_shape=_SCENES, filters=UNET_FILTERS):
     """A small U-Net: 4 levels of two 3x3 convolutions (12-96 filters), skip connections, logits per pixel."""
-    _check_divisible(input_shape, 2 ** (len(filters) - 1), "unet")
+    check_divisible(input_shape, 2 ** (len(filters) - 1), "unet")
     inputs, x = pixel_input(input_shape, min_size=2 ** (len(filters) - 1))
     skips = []
     for level, width in enumerate(filters[:-1], start=1):
@@ -82,7 +82,7 @@ def deeplab_v3(num_classes=11, input_shape=_SCENES, dilation_rates=(1, 2, 3)):
     """keras-hub's DeepLabV3ImageSegmenter over a tiny ResNet (64-128 filters); ASPP at stride 16."""
     import keras_hub
 
-    _check_divisible(input_shape, 16, "deeplab_v3")
+    check_divisible(input_shape, 16, "deeplab_v3")
     inputs, x = pixel_input(input_shape, min_size=16)
     encoder = keras_hub.models.ResNetBackbone(
         input_conv_filters=[64],
