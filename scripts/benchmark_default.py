@@ -9,15 +9,13 @@ digits (holding out 10% for validation, as published) and both are scored on its
 """
 
 import json
-import os
 import pathlib
-import subprocess
 import sys
 import tempfile
-import time
 
 import numpy as np
 from absl import app, flags
+from commands import timed
 
 from zoo.datasets import load_image_dataset
 
@@ -38,26 +36,16 @@ def write_peer_data(path):
     np.savez(path, **arrays)
 
 
-def timed(command):
-    """(wall seconds, CPU seconds) of running `command`; CPU time varies less on a shared machine."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    if status:
-        raise SystemExit(f"{' '.join(command)} failed (wait status {status})")
-    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
-
-
 def run_zoo(folder, index):
     model_dir = folder / f"zoo{index}"
     command = [sys.executable, "-m", "zoo_apps.image_classify", "--model=cnn", f"--model_dir={model_dir}"]
-    seconds = timed(command + FLAGS.zoo_args)
+    seconds = timed(command + FLAGS.zoo_args, quiet=True)
     return *seconds, json.loads((model_dir / "metrics.json").read_text())["test"]["accuracy"]
 
 
 def run_peer(folder, index):
     result = folder / f"peer{index}.json"
-    seconds = timed([sys.executable, str(PEER), f"--data={folder / 'data.npz'}", f"--result={result}"])
+    seconds = timed([sys.executable, str(PEER), f"--data={folder / 'data.npz'}", f"--result={result}"], quiet=True)
     return *seconds, json.loads(result.read_text())["test_accuracy"]
 
 

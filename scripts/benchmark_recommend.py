@@ -14,13 +14,12 @@ wall time, as it varies less on a shared machine. Needs `pip install -e ".[recom
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from absl import app, flags
+from commands import timed
 
 flags.DEFINE_string("keep", None, "Keep the runs in this folder (default: a temporary one).")
 flags.DEFINE_list("tasks", ["retrieval", "ranking"], "Which to measure: retrieval (two_tower), ranking (dcn).")
@@ -29,16 +28,6 @@ FLAGS = flags.FLAGS
 TARGET_RATIO = 1.5
 TARGET_IDENTICAL = 0.99
 TARGET_SECONDS = 600
-
-
-def timed(command):
-    """(wall seconds, CPU seconds) of `command`; its output goes to the terminal."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command)
-    _, status, usage = os.wait4(process.pid, 0)
-    if status:
-        raise SystemExit(f"{' '.join(command)} failed (wait status {status})")
-    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
 def interval(values, name):

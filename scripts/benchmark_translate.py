@@ -13,13 +13,12 @@ after, as both vary on a shared machine. Needs `pip install 'sacrebleu>=2.6'`.
 
 import json
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from absl import app, flags
+from commands import timed
 
 flags.DEFINE_string("keep", None, "Keep the runs in this folder (default: a temporary one).")
 flags.DEFINE_list("models", ["transformer_seq2seq"], "Models to train and score.")
@@ -27,16 +26,6 @@ flags.DEFINE_list("extra", [], "More flags for every run, e.g. --extra=--num_bea
 FLAGS = flags.FLAGS
 
 TARGET_SECONDS = 1200
-
-
-def timed(command):
-    """(wall seconds, CPU seconds) of `command`; its output goes to the terminal."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command)
-    _, status, usage = os.wait4(process.pid, 0)
-    if status:
-        raise SystemExit(f"{' '.join(command)} failed (wait status {status})")
-    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
 def cell(values, name):
