@@ -93,6 +93,8 @@ def export_run(model_dir, formats=FORMATS, data_dir=None):
         raise ZooError(f"{run['model']} is registered as not exportable to TFLite: pass --export=saved_model.")
     model = load_keras_file(folder.model_path)
     data = task.export_data(config, model, data_dir)
+    skipped = {name: why for name, why in data.unsupported.items() if name in flavours}
+    flavours = [name for name in flavours if name not in skipped]
     export_dir = folder.export_dir
     remove_stale_temporaries(export_dir)
     metadata = dict(model=run["model"], dataset=run["dataset"], output_description=task.output_description)
@@ -116,6 +118,7 @@ def export_run(model_dir, formats=FORMATS, data_dir=None):
         files=rows,
         recommended=recommend(rows),
         failed={row["file"]: row["gate"]["reasons"] for row in rows if "gate" in row and not row["gate"]["passed"]},
+        not_written={f"model_{name}.tflite": why for name, why in skipped.items()},
         summary=verify.summary(rows, task.report_columns[0]),
         export_seconds=round(time.perf_counter() - start, 2),
     )
@@ -129,6 +132,8 @@ def _print_report(report, task, export_dir):
     print(f"Export of {report['model_dir']} ({what}):")
     print(verify.format_table(report["files"], task.report_columns))
     print(f"{json.dumps(report['summary'])}; {report['export_seconds']} s; wrote {export_dir}")
+    for name, why in report["not_written"].items():
+        print(f"Not written: {name} ({why})")
     for name, reasons in report["failed"].items():
         print(f"FAILED the fidelity gate: {name} {'; '.join(reasons)}")
     recommended = report["recommended"]

@@ -39,14 +39,13 @@ class ExportData:
 
     Attributes:
         tflite_model: the part of the model that TFLite runs (often all of it).
-        inputs: raw inputs as the Keras model and the SavedModel take them: every input the
-            run has (training and validation, up to `AGREEMENT_EXAMPLES`), the test split last,
-            so that agreement with Keras is measured on thousands of inputs.
-        labels: the test split's labels (ints for classification, floats for regression);
-            they belong to the last `len(labels)` inputs.
+        inputs: raw inputs as the Keras model and the SavedModel take them: training and validation inputs (up
+            to `AGREEMENT_EXAMPLES`), then the test split, so that agreement is measured on thousands of inputs.
+        labels: the test split's labels (ints for classification, floats for regression), of the last inputs.
         calibration: a few hundred training inputs as `tflite_model` takes them (for int8).
         metadata: sidecar entries from the side (what the input is) and the head (what the output is).
         tensor_types: `(input, output)` numpy dtype names of the int8 file's float input and output.
+        unsupported: `{flavour: why}`: TFLite flavours this model is not written as (the report says why).
     """
 
     tflite_model: object
@@ -55,6 +54,7 @@ class ExportData:
     calibration: list
     metadata: dict
     tensor_types: tuple = ("int8", "int8")
+    unsupported: dict = dataclasses.field(default_factory=dict)
 
 
 class InputSide:

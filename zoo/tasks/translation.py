@@ -219,7 +219,9 @@ class Translation(Task):
         metadata = dict(task=self.name, **exporting.export_metadata(model))
         labels = exporting.References(references, model.target_vocabulary)
         inputs = np.array(sources, dtype=object)
-        return ExportData(model.decoding_model(), inputs, labels, calibration, metadata, ("int8", "float32"))
+        types = ("int8", "float32")
+        unsupported = exporting.unsupported_flavours(model)
+        return ExportData(model.decoding_model(), inputs, labels, calibration, metadata, types, unsupported)
 
     def serving_model(self, model):
         return model.decoding_model(text_input=True)

@@ -122,6 +122,16 @@ def export_metadata(model):
     )
 
 
+def unsupported_flavours(model):
+    """`{flavour: why}`: a recurrent network (`gru_attention`) gets no int8 file; TensorFlow 2.21's int8
+    calibrator crashes the process (a segmentation fault) on its recurrent loop inside the decoding loop."""
+    import keras
+
+    recurrent = any(isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional)) for layer in model.network.layers)
+    why = "TensorFlow's int8 calibrator crashes on a recurrent loop inside the decoding loop: use dynamic or float16"
+    return dict(int8=why) if recurrent else {}
+
+
 def tokenizer(predictor):
     """The source WordPiece tokenizer of a file's sidecar (as the Keras model's), built once per predictor."""
     if getattr(predictor, "_source_tokenizer", None) is None:
