@@ -36,7 +36,8 @@ def main(flag_values, args):
     # its head says how to print each answer.
     inputs, options = predictor.task.read_inputs(predictor, args)
     for name, answer in zip(args, predictor.predict(inputs, top_k=flag_values.top_k, **options)):
-        print(f"{name}: {predictor.task.format_answer(answer)}")
+        shown = name if len(name) <= 80 else f"{name[:60]}... ({len(name):,} characters)"  # a long text, shortened
+        print(f"{shown}: {predictor.task.format_answer(answer)}")
         draw = getattr(predictor.task.head, "draw_answer", None)  # heads whose answers are drawn (boxes)
         drawn = draw and draw(name, answer, predictor.input_shape, flag_values.draw_dir)
         if drawn:

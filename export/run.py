@@ -26,8 +26,8 @@ def checked_formats(values):
     return FORMATS if "all" in values else tuple(name for name in FORMATS if name in values)
 
 
-def _latency_notes():
-    tflite_rounds, tflite_invokes, tflite_warmup = verify.rounds_of(verify.TFLITE_TIMING)
+def _latency_notes(task):
+    tflite_rounds, tflite_invokes, tflite_warmup = verify.rounds_of(task.head.latency_runs or verify.TFLITE_TIMING)
     keras_rounds, keras_invokes, keras_warmup = verify.rounds_of(verify.KERAS_TIMING)
     return dict(
         batch_size=1,
@@ -93,6 +93,8 @@ def export_run(model_dir, formats=FORMATS, data_dir=None):
         raise ZooError(f"{run['model']} is registered as not exportable to TFLite: pass --export=saved_model.")
     model = load_keras_file(folder.model_path)
     data = task.export_data(config, model, data_dir)
+    skipped = {name: why for name, why in data.unsupported.items() if name in flavours}
+    flavours = [name for name in flavours if name not in skipped]
     export_dir = folder.export_dir
     remove_stale_temporaries(export_dir)
     metadata = dict(model=run["model"], dataset=run["dataset"], output_description=task.output_description)
@@ -112,10 +114,11 @@ def export_run(model_dir, formats=FORMATS, data_dir=None):
         test_examples=len(data.labels),
         agreement_examples=verify.count(data.inputs),
         calibration_examples=len(data.calibration),
-        latency=_latency_notes(),
+        latency=_latency_notes(task),
         files=rows,
         recommended=recommend(rows),
         failed={row["file"]: row["gate"]["reasons"] for row in rows if "gate" in row and not row["gate"]["passed"]},
+        not_written={f"model_{name}.tflite": why for name, why in skipped.items()},
         summary=verify.summary(rows, task.report_columns[0]),
         export_seconds=round(time.perf_counter() - start, 2),
     )
@@ -129,6 +132,8 @@ def _print_report(report, task, export_dir):
     print(f"Export of {report['model_dir']} ({what}):")
     print(verify.format_table(report["files"], task.report_columns))
     print(f"{json.dumps(report['summary'])}; {report['export_seconds']} s; wrote {export_dir}")
+    for name, why in report["not_written"].items():
+        print(f"Not written: {name} ({why})")
     for name, reasons in report["failed"].items():
         print(f"FAILED the fidelity gate: {name} {'; '.join(reasons)}")
     recommended = report["recommended"]
@@ -151,13 +156,14 @@ def check_gate(report):
 
 def _verified_rows(task, model, folder, data):
     """The report's rows: Keras, then every file in export/ (also from earlier exports) against it."""
-    reference = verify.keras_outputs(model, data.inputs)
+    reference_model = task.reference_model(model)
+    reference = verify.keras_outputs(reference_model, data.inputs)
     keras_row = dict(
         file="model.keras",
         format="keras",
         size_bytes=verify.size_bytes(folder.model_path),
         **task.compare(reference, reference, data.labels),
-        latency_ms=verify.keras_latency_ms(model, verify.take(data.inputs, 0, 1)),
+        latency_ms=verify.keras_latency_ms(reference_model, verify.take(data.inputs, 0, 1)),
     )
     rows = [keras_row]
     saved_model = folder.export_dir / "saved_model"
@@ -178,7 +184,7 @@ def _verified_rows(task, model, folder, data):
             rows.append(_verified_tflite_row(task, path, data, reference, keras_row))
     files = {row["file"]: folder.export_dir / row["file"] for row in rows if row["format"] == "tflite"}
     latency = verify.tflite_files_latency_ms(
-        {name: (path, verify.latency_input(path, data.inputs)) for name, path in files.items()}
+        {name: (path, verify.latency_input(path, data.inputs)) for name, path in files.items()}, task.head.latency_runs
     )
     for row in rows:
         if row["file"] in latency:

@@ -94,10 +94,10 @@ def tflite_latency_ms(path, model_input):
     return tflite_files_latency_ms({pathlib.Path(path).name: (path, model_input)})[pathlib.Path(path).name]
 
 
-def tflite_files_latency_ms(files):
+def tflite_files_latency_ms(files, runs_and_warmup=None):
     """Batch-1 latency of several TFLite files `{name: (path, model_input)}` timed together in
-    alternating rounds (`export.timing`), with `TFLITE_TIMING`; `{name: latency dict}`."""
-    return timing.alternating_latency_ms(files, *rounds_of(TFLITE_TIMING))
+    alternating rounds (`export.timing`), with `runs_and_warmup` (default `TFLITE_TIMING`); `{name: latency dict}`."""
+    return timing.alternating_latency_ms(files, *rounds_of(runs_and_warmup or TFLITE_TIMING))
 
 
 def latency_input(path, inputs):

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import export
 import zoo
+from export import operators, predict
 from helpers import assert_one_line_error, run, write_pairs
 from zoo.datasets.translation import load_translation_dataset, read_tsv, split_by_source, tatoeba_rows
 from zoo.tasks import translation_metrics as scoring
@@ -27,6 +29,12 @@ def finished_run(pairs_file, tmp_path_factory):
     model_dir = tmp_path_factory.mktemp("run") / "translate"
     run(translate.main, f"--dataset=tsv:{pairs_file}", f"--model_dir={model_dir}", *TINY)
     return model_dir
+
+
+@pytest.fixture(scope="module")
+def exported_run(finished_run):
+    report = export.export_run(finished_run, formats=("saved_model", "float32", "dynamic"))
+    return finished_run, report
 
 
 def test_embedded_pairs_split_by_english_sentence():
@@ -119,6 +127,48 @@ def test_bad_input_gets_a_clear_answer(finished_run):
         model.translate([1, 2])
 
 
+def test_the_export_holds_the_decoding_loop_in_builtin_operators_and_agrees_with_keras(exported_run):
+    model_dir, report = exported_run
+    rows = {row["file"]: row for row in report["files"]}
+    assert set(rows) == {"model.keras", "saved_model", "model_float32.tflite", "model_dynamic.tflite"}
+    for name in ("model_float32.tflite", "model_dynamic.tflite"):
+        content = (model_dir / "export" / name).read_bytes()
+        assert "WHILE" in operators.check_builtin_operators(content, name)  # raises on a non-builtin one
+        assert rows[name]["latency_ms"]["median"] > 0 and rows[name]["gate"]["passed"]
+        sidecar = json.loads((model_dir / "export" / name).with_suffix(".json").read_text())
+        special = ["[PAD]", "[UNK]", "[START]", "[END]"]
+        assert sidecar["source_vocabulary"][:4] == sidecar["target_vocabulary"][:4] == special
+        assert sidecar["inputs"][0]["dtype"] == sidecar["outputs"][0]["dtype"] == "int32"
+    for name in ("saved_model", "model_float32.tflite"):
+        assert rows[name]["identical"] == 1.0 and rows[name]["bleu_drop"] == 0.0
+    assert {"bleu_drop_interval", "chrf_drop_interval"} <= set(rows["model_dynamic.tflite"])
+    assert report["recommended"]["file"] in rows
+
+
+def test_predictor_translates_strings_as_keras_does(exported_run):
+    model_dir, _ = exported_run
+    model = keras.saving.load_model(model_dir / "model.keras")
+    texts = ["I have two cats.", "I have three dogs.", "How are you?", "cat " * 2500, "I have 🐱 cats 🎉."]
+    predictor = export.Predictor(model_dir / "export/model_float32.tflite")
+    assert predictor.predict(texts) == model.translate(texts)
+    assert predictor.predict("I have two cats.") == [model.translate("I have two cats.")]
+
+
+def test_export_predict_prints_translations_and_refuses_bad_input(exported_run):
+    model_dir, _ = exported_run
+    model = keras.saving.load_model(model_dir / "model.keras")
+    file = f"--model={model_dir / 'export/model_dynamic.tflite'}"
+    result = run(predict.cli, file, "How are you?", "x" * 10_000, "🐱🎉")
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 3 and lines[0] == f"How are you?: {model.translate('How are you?')}"
+    assert "(10,000 characters)" in lines[1] and lines[2].startswith("🐱🎉: ")
+    assert_one_line_error(run(predict.cli, file, "", check=False), "Nothing to translate")
+    predictor = export.Predictor(model_dir / "export/model_dynamic.tflite")
+    for bad in (b"bytes", [1, 2], []):
+        with pytest.raises(zoo.ZooError, match="translates text"):
+            predictor.predict(bad)
+
+
 @pytest.mark.slow
 def test_a_tiny_transformer_learns_its_pairs(pairs_file):
     """Trained to memorize 36 pairs, greedy and beam decoding give their targets back."""
@@ -141,9 +191,14 @@ def test_a_tiny_transformer_learns_its_pairs(pairs_file):
 
 @pytest.mark.slow
 def test_gru_attention_runs_end_to_end(pairs_file, tmp_path):
-    metrics = run(
-        translate.main, "--model=gru_attention", f"--dataset=tsv:{pairs_file}", f"--model_dir={tmp_path}", *TINY
-    ).value
+    arguments = ("--model=gru_attention", f"--dataset=tsv:{pairs_file}", f"--model_dir={tmp_path}", *TINY)
+    metrics = run(translate.main, *arguments, "--export=float32,int8").value
     assert metrics["model"] == "gru_attention" and 0 <= metrics["test"]["chrf"] <= 100
     model = keras.saving.load_model(tmp_path / "model.keras")
     assert isinstance(model.translate("I have one dog."), str)
+    report = json.loads((tmp_path / "export/report.json").read_text())
+    rows = {row["file"]: row for row in report["files"]}
+    assert rows["model_float32.tflite"]["identical"] >= 0.99 and "WHILE" in rows["model_float32.tflite"]["operators"]
+    assert "model_int8.tflite" not in rows and "calibrator crashes" in report["not_written"]["model_int8.tflite"]
+    texts = ["I have one dog.", "I have two cats."]
+    assert export.Predictor(tmp_path / "export/model_float32.tflite").predict(texts) == model.translate(texts)

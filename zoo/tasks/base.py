@@ -1,17 +1,15 @@
 """What a task is: an input side (what goes in) plus a head (what comes out).
 
-An **input side** (`InputSide`) loads and checks raw data, batches it, gives calibration
-data, turns what a user hands `export.Predictor` or `python -m export.predict` into the
-file's input tensor, and describes the input in the file's metadata. A **head** (`Head`)
-owns the loss, metrics, evaluation and plots, how Keras and TFLite outputs are compared
-and gated, the report and card columns, the output's quantization, decoding and metadata.
-Image classification is `ImageInput` + `ClassificationHead`; an image regressor is
-`ImageInput` + `RegressionHead`, with no code of its own besides its name.
+An **input side** (`InputSide`) loads and checks raw data, batches it, gives calibration data, turns what a
+user hands `export.Predictor` or `python -m export.predict` into the file's input tensor, and describes the
+input in the file's metadata. A **head** (`Head`) owns the loss, metrics, evaluation and plots, how Keras and
+TFLite outputs are compared and gated, the report and card columns, the output's quantization, decoding and
+metadata. Image classification is `ImageInput` + `ClassificationHead`; an image regressor is `ImageInput` +
+`RegressionHead`, with no code of its own besides its name.
 
-The app core (`zoo_apps.core`), the run folder, export (`export.export_run`,
-`export.Predictor`) and the model card ask the task, which asks its side or its head,
-so a new task is one module here plus its model builders (see README, "Adding a task").
-Tasks that are not (yet) a side plus a head override the `Task` methods themselves.
+The app core (`zoo_apps.core`), the run folder, export (`export.export_run`, `export.Predictor`) and the model
+card ask the task, which asks its side or its head, so a new task is one module here plus its model builders
+(see README, "Adding a task"). Tasks that are not (yet) a side plus a head override the `Task` methods themselves.
 """
 
 import dataclasses
@@ -41,14 +39,13 @@ class ExportData:
 
     Attributes:
         tflite_model: the part of the model that TFLite runs (often all of it).
-        inputs: raw inputs as the Keras model and the SavedModel take them: every input the
-            run has (training and validation, up to `AGREEMENT_EXAMPLES`), the test split last,
-            so that agreement with Keras is measured on thousands of inputs.
-        labels: the test split's labels (ints for classification, floats for regression);
-            they belong to the last `len(labels)` inputs.
+        inputs: raw inputs as the Keras model and the SavedModel take them: training and validation inputs (up
+            to `AGREEMENT_EXAMPLES`), then the test split, so that agreement is measured on thousands of inputs.
+        labels: the test split's labels (ints for classification, floats for regression), of the last inputs.
         calibration: a few hundred training inputs as `tflite_model` takes them (for int8).
         metadata: sidecar entries from the side (what the input is) and the head (what the output is).
         tensor_types: `(input, output)` numpy dtype names of the int8 file's float input and output.
+        unsupported: `{flavour: why}`: TFLite flavours this model is not written as (the report says why).
     """
 
     tflite_model: object
@@ -57,6 +54,7 @@ class ExportData:
     calibration: list
     metadata: dict
     tensor_types: tuple = ("int8", "int8")
+    unsupported: dict = dataclasses.field(default_factory=dict)
 
 
 class InputSide:
@@ -142,6 +140,7 @@ class Head:
     int8_output_type = "float32"  # what the int8 file returns: float32 keeps every value a head may need
     new_classes_fine_tune = False  # whether `create_model(..., pretrained=RUN, num_classes=k)` gives a fresh head
     agreement_examples = AGREEMENT_EXAMPLES  # training and validation inputs export checks files on (besides test)
+    latency_runs = None  # (timed runs, warm-up runs per round) of a file's latency; None: export's default
 
     def num_outputs(self, splits):
         """The builder's `num_classes`: output units for `splits`."""
@@ -209,8 +208,7 @@ class Task:
 
     name = None  # e.g. "image_classification"; models register under it
     app = None  # the module that trains it: python -m zoo_apps.<app>
-    default_model = None
-    default_dataset = None
+    default_model = default_dataset = None
     side = InputSide()
     head = Head()
 
@@ -365,6 +363,10 @@ class Task:
 
     def serving_model(self, model):
         """The Keras model that the SavedModel serves (the whole model unless only part of it is used)."""
+        return model
+
+    def reference_model(self, model):
+        """What export compares files with, on `ExportData.inputs`: the model, unless files answer otherwise."""
         return model
 
     def compare(self, outputs, reference, labels):

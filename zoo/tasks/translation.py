@@ -3,17 +3,20 @@
 The side reads pairs (`zoo.datasets.translation`) and learns the tokenizers from the training split
 (WordPiece for English, characters for Chinese); the head trains next-token cross-entropy (padding
 weighted 0), decodes the test split with the model's `translate`, and scores it with sacrebleu against
-a TF-IDF retrieval baseline (`zoo.tasks.translation_metrics`). Runs are not exported yet.
+a TF-IDF retrieval baseline (`zoo.tasks.translation_metrics`). Export: a TFLite file with the greedy
+decoding loop inside, token ids in and out, the vocabularies in its sidecar (`zoo.tasks.translation_export`).
 """
 
 import time
 
 import keras
+import numpy as np
 
 from zoo.datasets.translation import TATOEBA, load_translation_dataset
 from zoo.errors import ZooError
+from zoo.tasks import translation_export as exporting
 from zoo.tasks import translation_metrics as scoring
-from zoo.tasks.base import Dataset, Head, InputSide, Task
+from zoo.tasks.base import Dataset, ExportData, Head, InputSide, Task
 from zoo.text import seq2seq
 
 EXAMPLE_SOURCE = "Where is the station?"
@@ -59,6 +62,17 @@ class PairsInput(InputSide):
             target_vocabulary=seq2seq.character_vocabulary([target for _, target in train]),
         )
 
+    def predictor_inputs(self, predictor, inputs, **unused):
+        return exporting.predictor_inputs(predictor, inputs)
+
+    def file_metadata(self, description, details):
+        (detail,) = details
+        vocabulary = exporting.vocabulary_file(
+            exporting.SOURCE_FILE, description["source_vocabulary"], "English WordPiece pieces"
+        )
+        tensor = dict(name=detail["name"], description=description.get("input_description", ""))
+        return [dict(tensor, associated_files=[vocabulary])], []
+
     def card_usage_input(self, config):
         return f'["{EXAMPLE_SOURCE}"]'
 
@@ -74,9 +88,12 @@ class PairsInput(InputSide):
 class TranslationHead(Head):
     """Next-token logits over the target characters; translations scored by BLEU and chrF."""
 
-    output_name = "logits"
+    output_name = "ids"  # of the exported files: the decoded character ids
     description = "a Chinese sentence (str) from `model.translate`; the network itself gives next-character logits"
     history_metrics = ("loss", "accuracy")
+    report_columns = ("bleu", "chrf", "identical", "bleu_drop")
+    agreement_column = "identical"
+    latency_runs = exporting.LATENCY_RUNS
 
     def num_outputs(self, splits):
         return None  # the builders size their output from the target vocabulary
@@ -154,8 +171,26 @@ class TranslationHead(Head):
             "baseline's (the paired 95% interval of the difference); scores of short sentences with one or two "
             "references are noisy, and a fluent output can still be wrong: check translations before relying "
             "on them.",
-            "- Not exported to TFLite yet (`--export` stops with a one-line error): use model.keras.",
+            "- The TFLite files (`--export`) decode greedily (no beam search) and take one sentence at a time.",
         ]
+
+    def compare(self, outputs, reference, labels):
+        return exporting.compare(outputs, reference, labels)
+
+    def gate(self, row, keras_row):
+        return exporting.gate(row)
+
+    def decode(self, predictor, outputs, top_k=None):
+        """Translations (str), one per input."""
+        return exporting.texts_of(outputs, predictor.metadata["target_vocabulary"])
+
+    def tensor_metadata(self, description, detail):
+        vocabulary = exporting.vocabulary_file(
+            exporting.TARGET_FILE, description["target_vocabulary"], "Chinese characters and special tokens"
+        )
+        return dict(
+            name=detail["name"], description=description.get("output_description", ""), associated_files=[vocabulary]
+        )
 
     def intended_use(self, config, task_name):
         return (
@@ -174,7 +209,22 @@ class Translation(Task):
     side, head = PairsInput(), TranslationHead()
 
     def export_data(self, config, model, data_dir=None):
-        raise ZooError(
-            f"{config['run']['model']} runs are not exported to TFLite yet: use model.keras "
-            "(`keras.saving.load_model(...)` after `import zoo`, then `model.translate([...])`)."
-        )
+        """The decoding model on ids; the distinct test sentences (str) with their references; int8 calibration
+        on distinct training sentences' ids."""
+        run = config["run"]
+        pairs = self.load_data(run["dataset"], run["seed"], data_dir).extras["pairs"]
+        sources, references = scoring.grouped(pairs["test"])
+        train_sources = scoring.grouped(pairs["train"])[0][: exporting.CALIBRATION_SENTENCES]
+        calibration = list(model.source_ids(train_sources).numpy())
+        metadata = dict(task=self.name, **exporting.export_metadata(model))
+        labels = exporting.References(references, model.target_vocabulary)
+        inputs = np.array(sources, dtype=object)
+        types = ("int8", "float32")
+        unsupported = exporting.unsupported_flavours(model)
+        return ExportData(model.decoding_model(), inputs, labels, calibration, metadata, types, unsupported)
+
+    def serving_model(self, model):
+        return model.decoding_model(text_input=True)
+
+    def reference_model(self, model):
+        return exporting.KerasGreedy(model)

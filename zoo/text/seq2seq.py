@@ -56,6 +56,86 @@ def _trimmed(ids, shortest):
 
 
 @keras.saving.register_keras_serializable(package="zoo")
+class GreedyDecoder(keras.layers.Layer):
+    """Greedy decoding as one `tf.while_loop` over a fixed-length prefix: source ids `(batch, length)` in,
+    target ids `(batch, length)` out (`[START]`, tokens, `[END]`, then `[PAD]`), what the TFLite file holds.
+
+    Each step re-runs `network` on the whole padded prefix (no cache) and writes the argmax of the logits
+    at the last filled position; the loop ends when every row has written `[END]` or the prefix is full.
+    It converts to TFLite's builtin `WHILE` operator: the file holds the whole decoding loop.
+    """
+
+    def __init__(self, network, sequence_length, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(network, dict):
+            network = keras.saving.deserialize_keras_object(network)
+        self.network, self.sequence_length = network, int(sequence_length)
+
+    def call(self, source_ids):
+        length = self.sequence_length
+        source_ids = tf.cast(source_ids, tf.int32)
+        batch = tf.shape(source_ids)[0]
+        positions = tf.range(length)[None]
+        ids = tf.concat([tf.fill([batch, 1], START_ID), tf.zeros([batch, length - 1], tf.int32)], axis=1)
+
+        def unfinished(index, ids, done):
+            return tf.logical_and(index < length, tf.logical_not(tf.reduce_all(done)))
+
+        def step(index, ids, done):
+            logits = self.network(dict(source_ids=source_ids, target_ids=ids), training=False)
+            chosen = tf.cast(tf.argmax(tf.gather(logits, index - 1, axis=1), axis=-1), tf.int32)
+            chosen = tf.where(done, PAD_ID, chosen)
+            ids = tf.where(positions == index, chosen[:, None], ids)
+            return index + 1, ids, tf.logical_or(done, chosen == END_ID)
+
+        start = (tf.constant(1), ids, tf.zeros([batch], tf.bool))
+        return tf.while_loop(unfinished, step, start, maximum_iterations=length - 1)[1]
+
+    def compute_output_spec(self, source_ids):
+        return keras.KerasTensor((source_ids.shape[0], self.sequence_length), dtype="int32")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(network=keras.saving.serialize_keras_object(self.network), sequence_length=self.sequence_length)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class SourceIds(keras.layers.Layer):
+    """Source texts (str) -> WordPiece ids `(batch, sequence_length)` int32, as `Translator.source_ids`:
+    the SavedModel's tokenizer (the TFLite file takes the ids)."""
+
+    def __init__(self, vocabulary, sequence_length, **kwargs):
+        super().__init__(**kwargs)
+        import keras_hub
+
+        self.vocabulary, self.sequence_length = list(vocabulary), int(sequence_length)
+        self.tokenizer = keras_hub.tokenizers.WordPieceTokenizer(
+            vocabulary=self.vocabulary, lowercase=True, sequence_length=self.sequence_length, oov_token=UNK
+        )
+
+    def call(self, texts):
+        return tf.cast(self.tokenizer(texts), tf.int32)
+
+    def compute_output_spec(self, texts):
+        return keras.KerasTensor((texts.shape[0], self.sequence_length), dtype="int32")
+
+    def get_config(self):
+        return dict(super().get_config(), vocabulary=self.vocabulary, sequence_length=self.sequence_length)
+
+
+def ended(ids):
+    """Decoded target ids (numpy, `(batch, length)`) with everything after each row's first `[END]` set to
+    `[PAD]`: the tokens that make the translation (keras-hub's samplers keep writing after it)."""
+    import numpy as np
+
+    ids = np.array(ids, np.int32)
+    after = np.cumsum(ids == END_ID, axis=1) - (ids == END_ID) > 0
+    ids[after] = PAD_ID
+    return ids
+
+
+@keras.saving.register_keras_serializable(package="zoo")
 class Translator(keras.Model):
     """An encoder-decoder `network` on token ids, with the tokenizers that turn text into them and back.
 
@@ -142,6 +222,18 @@ class Translator(keras.Model):
 
         # The source ids travel as the sampler's "cache", which BeamSampler repeats for each beam.
         return self.sampler(next_logits, prompt, cache=source_ids, index=1, stop_token_ids=[END_ID])
+
+    def decoding_model(self, text_input=False):
+        """A Keras model of the greedy decoding loop on token ids, `source_ids` `(batch, sequence_length)` int32
+        -> target ids `(batch, sequence_length)` int32 (`GreedyDecoder`): what the TFLite file runs; with
+        `text_input`, it takes source texts (str) and tokenizes them first (the SavedModel)."""
+        if text_input:
+            inputs = keras.Input((), dtype="string", name="text")
+            source = SourceIds(self.source_vocabulary, self.sequence_length, name="source_ids")(inputs)
+        else:
+            inputs = source = keras.Input((self.sequence_length,), dtype="int32", name="source_ids")
+        ids = GreedyDecoder(self.network, self.sequence_length, name="greedy_decoder")(source)
+        return keras.Model(inputs, ids, name="greedy_translator")
 
     def detokenize(self, ids):
         """The texts of decoded target ids: the characters after `[START]` up to the first `[END]`."""

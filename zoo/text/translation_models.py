@@ -41,7 +41,7 @@ def _token_inputs(sequence_length):
     input_shape=(),
     recipe=_recipe(epochs=6, learning_rate=1e-3),
     paper="Vaswani et al. 2017, 'Attention Is All You Need'",
-    exportable=False,
+    exportable=True,
     from_runs=False,
 )
 def transformer_seq2seq(
@@ -86,7 +86,7 @@ def transformer_seq2seq(
     input_shape=(),
     recipe=_recipe(epochs=6, learning_rate=2e-3),
     paper="Bahdanau et al. 2015, 'Neural Machine Translation by Jointly Learning to Align and Translate'",
-    exportable=False,
+    exportable=True,
     from_runs=False,
 )
 def gru_attention(
