@@ -127,6 +127,7 @@ def test_bad_input_gets_a_clear_answer(finished_run):
         model.translate([1, 2])
 
 
+@pytest.mark.slow
 def test_the_export_holds_the_decoding_loop_in_builtin_operators_and_agrees_with_keras(exported_run):
     model_dir, report = exported_run
     rows = {row["file"]: row for row in report["files"]}
@@ -145,6 +146,7 @@ def test_the_export_holds_the_decoding_loop_in_builtin_operators_and_agrees_with
     assert report["recommended"]["file"] in rows
 
 
+@pytest.mark.slow
 def test_predictor_translates_strings_as_keras_does(exported_run):
     model_dir, _ = exported_run
     model = keras.saving.load_model(model_dir / "model.keras")
@@ -154,6 +156,7 @@ def test_predictor_translates_strings_as_keras_does(exported_run):
     assert predictor.predict("I have two cats.") == [model.translate("I have two cats.")]
 
 
+@pytest.mark.slow
 def test_export_predict_prints_translations_and_refuses_bad_input(exported_run):
     model_dir, _ = exported_run
     model = keras.saving.load_model(model_dir / "model.keras")
