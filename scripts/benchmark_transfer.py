@@ -59,8 +59,8 @@ def fit(model, train, epochs, rate):
 
 def train_model(kind, images, labels, args):
     size = 28 if kind == "cnn" else args.image_size
+    keras.utils.set_random_seed(args.seed)  # first: the pipeline's shuffle and augmentation seeds depend on it
     train = pipeline(images, labels, size, args.batch_size, seed=args.seed)
-    keras.utils.set_random_seed(args.seed)
     if kind == "cnn":
         model = zoo.create_model("cnn", 10, (28, 28, 1))
         return model, size, [fit(model, train, args.warmup_epochs + args.epochs, 1e-3)]
