@@ -6,6 +6,7 @@ import importlib.util
 import json
 
 import keras
+import keras_hub
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -13,7 +14,7 @@ import tensorflow as tf
 import zoo
 from zoo.pretrained import minilm
 from zoo.registry import model_defaults
-from zoo.text import token_id_model
+from zoo.text import attention, token_id_model
 
 needs_wheel = pytest.mark.skipif(
     importlib.util.find_spec(minilm.PACKAGE) is None or importlib.util.find_spec("safetensors") is None,
@@ -125,3 +126,67 @@ def test_a_short_fine_tuning_step_lowers_the_loss(converted, monkeypatch):
             value = loss(labels, classifier(inputs, training=True))
         optimizer.apply(tape.gradient(value, classifier.trainable_variables), classifier.trainable_variables)
     assert float(loss(labels, classifier(inputs, training=False))) < before
+
+
+def mask_fills(layer, sequence_length, inputs=3):
+    """The float constants below -1e4 in the traced graph of `layer` on `inputs` int32 id tensors: -1e9-style
+    mask fills."""
+    specs = [tf.TensorSpec((1, sequence_length), tf.int32) for _ in range(inputs)]
+    graph = tf.function(lambda *ids: layer(list(ids), training=False)).get_concrete_function(*specs).graph
+    fills = []
+    for node in graph.as_graph_def().node:
+        if node.op == "Const" and node.attr["dtype"].type in (tf.float32.as_datatype_enum, tf.float16.as_datatype_enum):
+            value = tf.make_ndarray(node.attr["value"].tensor)
+            if value.size and value.min() < -1e4:
+                fills.append((node.name, float(value.min())))
+    return fills
+
+
+def test_keras_hubs_own_bert_attention_fills_masked_scores_with_minus_1e9_or_less():
+    # What the bounded backbone replaces, and a check that `mask_fills` finds such fills: keras-hub's softmax
+    # path (dropout) fills with -1e9, its fused path (no dropout) with -0.7 times float32's largest value.
+    size = dict(vocabulary_size=10, num_layers=1, num_heads=2, hidden_dim=8, intermediate_dim=16)
+    size["max_sequence_length"] = 8
+    for dropout in (0.0, 0.1):
+        backbone = keras_hub.models.BertBackbone(dropout=dropout, **size)
+
+        def encoder(ids, training, backbone=backbone):
+            return backbone(dict(zip(("token_ids", "padding_mask", "segment_ids"), ids)), training=training)
+
+        assert min(value for _, value in mask_fills(encoder, 8)) <= -1e9
+
+
+@needs_wheel
+def test_minilm_attention_fills_masked_scores_with_a_bounded_value(converted, monkeypatch):
+    # An int8 file calibrates one scale per tensor: a -1e9 fill would make every real score round to one value.
+    *_, folder = converted
+    monkeypatch.setenv("ZOO_CACHE", str(folder.parent.parent))
+    model = zoo.create_model("bert", 2, preset="all_minilm_l6_v2", pooling="mean", sequence_length=8)
+    backbone = token_id_model(model).get_layer("backbone")
+    for block in backbone.transformer_layers:
+        attention_layer = block._self_attention_layer
+        assert attention_layer._dropout > 0  # Keras's explicit path, which calls the replaced softmax
+        assert attention_layer._softmax.mask_fill == attention.MASK_FILL == -30
+    assert mask_fills(token_id_model(model), 8) == []
+
+
+@needs_wheel
+def test_minilm_residual_sums_hold_outlier_channels_that_per_tensor_int8_cannot_resolve(converted):
+    # Why its full-int8 file fails the gate (README, MiniLM): not the attention mask, but a few channels of the
+    # feed-forward output and the residual sum entering each block's second layer norm reach 50-220 while the
+    # median value is about 0.4; one int8 scale per tensor (range / 255) is then coarser than most values.
+    tokenizer, backbone, _ = converted
+    ids = np.zeros((3, 16), np.int32)
+    for row, pieces in enumerate(tokenizer(["a great movie", "an excellent film", "the plot is dull and slow"])):
+        ids[row, : len(pieces) + 2] = [101, *np.asarray(pieces).tolist(), 102]
+    sums = []
+    norm = backbone.transformer_layers[0]._feedforward_layer_norm
+    original = norm.call
+    object.__setattr__(norm, "call", lambda x, *a, **k: sums.append(np.asarray(x)) or original(x, *a, **k))
+    try:
+        backbone(dict(token_ids=ids, padding_mask=ids != 0, segment_ids=np.zeros_like(ids)))
+    finally:
+        object.__setattr__(norm, "call", original)
+    values = np.abs(sums[0][ids != 0])
+    int8_step = (values.max() * 2) / 255
+    assert values.max() > 50 and int8_step > np.median(values)
