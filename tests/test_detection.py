@@ -230,6 +230,7 @@ def test_the_file_describes_its_boxes_as_mediapipe_reads_them(fixed_detector_fil
         assert [file.type for file in outputs["category"].associated_files] == ["TENSOR_VALUE_LABELS"]
 
 
+@pytest.mark.slow
 def test_the_int8_file_quantizes_the_network_but_decodes_in_float32(tmp_path):
     from ai_edge_litert.interpreter import Interpreter
 

@@ -57,6 +57,7 @@ def data(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_every_registered_model_is_covered():
     """zoo's own registry, read in a fresh process (other tests here register toy models)."""
     listed = subprocess.run(
