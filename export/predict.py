@@ -10,6 +10,8 @@ as in training. A detector prints its boxes (pixels of the model's input size) a
 with them drawn, `NAME_boxes.png`, beside it (or into --draw_dir).
 """
 
+import os
+
 from absl import flags
 
 from export.predictor import Predictor
@@ -36,7 +38,8 @@ def main(flag_values, args):
     # its head says how to print each answer.
     inputs, options = predictor.task.read_inputs(predictor, args)
     for name, answer in zip(args, predictor.predict(inputs, top_k=flag_values.top_k, **options)):
-        shown = name if len(name) <= 80 else f"{name[:60]}... ({len(name):,} characters)"  # a long text, shortened
+        long_text = len(name) > 80 and not os.path.exists(name)  # file paths are echoed whole
+        shown = f"{name[:60]}... ({len(name):,} characters)" if long_text else name
         print(f"{shown}: {predictor.task.format_answer(answer)}")
         draw = getattr(predictor.task.head, "draw_answer", None)  # heads whose answers are drawn (boxes)
         drawn = draw and draw(name, answer, predictor.input_shape, flag_values.draw_dir)
