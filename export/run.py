@@ -29,8 +29,10 @@ def checked_formats(values):
 def _latency_notes(task):
     tflite_rounds, tflite_invokes, tflite_warmup = verify.rounds_of(task.head.latency_runs or verify.TFLITE_TIMING)
     keras_rounds, keras_invokes, keras_warmup = verify.rounds_of(verify.KERAS_TIMING)
+    examples = task.head.latency_examples
     return dict(
         batch_size=1,
+        inputs="the last test input" if examples == 1 else f"the last {examples} test inputs, one per call, in turn",
         tflite=dict(
             rounds=tflite_rounds,
             runs=tflite_invokes,
@@ -158,12 +160,13 @@ def _verified_rows(task, model, folder, data):
     """The report's rows: Keras, then every file in export/ (also from earlier exports) against it."""
     reference_model = task.reference_model(model)
     reference = verify.keras_outputs(reference_model, data.inputs)
+    examples = task.head.latency_examples  # the last ones of the test split are timed
     keras_row = dict(
         file="model.keras",
         format="keras",
         size_bytes=verify.size_bytes(folder.model_path),
         **task.compare(reference, reference, data.labels),
-        latency_ms=verify.keras_latency_ms(reference_model, verify.take(data.inputs, 0, 1)),
+        latency_ms=verify.keras_latency_ms(reference_model, verify.take(data.inputs, -examples, None)),
     )
     rows = [keras_row]
     saved_model = folder.export_dir / "saved_model"
@@ -183,9 +186,8 @@ def _verified_rows(task, model, folder, data):
         if path.is_file():
             rows.append(_verified_tflite_row(task, path, data, reference, keras_row))
     files = {row["file"]: folder.export_dir / row["file"] for row in rows if row["format"] == "tflite"}
-    latency = verify.tflite_files_latency_ms(
-        {name: (path, verify.latency_input(path, data.inputs)) for name, path in files.items()}, task.head.latency_runs
-    )
+    timed = {name: (path, verify.latency_input(path, data.inputs, examples)) for name, path in files.items()}
+    latency = verify.tflite_files_latency_ms(timed, task.head.latency_runs)
     for row in rows:
         if row["file"] in latency:
             row["latency_ms"] = latency[row["file"]]

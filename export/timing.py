@@ -23,12 +23,27 @@ def interpreter_call(path, model_input, num_threads=1):
 
     Args:
         path: a `.tflite` file.
-        model_input: a batch of one as the file takes it, or a list of them in the file's input order.
+        model_input: a batch of one as the file takes it, or a list of them in the file's input order. A
+            batch of n > 1 examples for a file that takes one is cycled through: each call sets the next
+            example, then invokes (for a file whose time depends on its input, e.g. a translation's steps).
     """
     interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
     interpreter.allocate_tensors()
     model_inputs = model_input if isinstance(model_input, list) else [model_input]
-    for detail, value in zip(interpreter.get_input_details(), model_inputs):
+    details = interpreter.get_input_details()
+    examples = len(model_inputs[0])
+    if examples > 1 and details[0]["shape"][0] == 1:
+        rows = [[value[index : index + 1] for value in model_inputs] for index in range(examples)]
+        position = [0]
+
+        def call():
+            for detail, value in zip(details, rows[position[0] % examples]):
+                interpreter.set_tensor(detail["index"], value)
+            position[0] += 1
+            interpreter.invoke()
+
+        return call
+    for detail, value in zip(details, model_inputs):
         interpreter.set_tensor(detail["index"], value)
     return interpreter.invoke
 

@@ -100,14 +100,23 @@ def tflite_files_latency_ms(files, runs_and_warmup=None):
     return timing.alternating_latency_ms(files, *rounds_of(runs_and_warmup or TFLITE_TIMING))
 
 
-def latency_input(path, inputs):
-    """The batch of one that a TFLite file is timed on: the last of the raw `inputs`, as the file takes it."""
-    return Predictor(path).model_inputs(take(inputs, -1, None))
+def latency_input(path, inputs, examples=1):
+    """What a TFLite file is timed on: the last `examples` of the raw `inputs`, as the file takes them (a batch
+    of one, or of several that the timing cycles through, `timing.interpreter_call`)."""
+    return Predictor(path).model_inputs(take(inputs, -examples, None))
 
 
 def keras_latency_ms(model, batch):
-    """Batch-1 latency of calling the Keras model on `batch`: one raw input, batched."""
-    return latency_ms(lambda: model(batch, training=False), KERAS_TIMING)
+    """Batch-1 latency of calling the Keras model on `batch`: one raw input, batched, or several that the calls
+    take in turn (as `timing.interpreter_call` cycles through a file's)."""
+    rows = [take(batch, index, index + 1) for index in range(count(batch))]
+    position = [0]
+
+    def call():
+        model(rows[position[0] % len(rows)], training=False)
+        position[0] += 1
+
+    return latency_ms(call, KERAS_TIMING)
 
 
 def verify_tflite(task, path, inputs, labels, reference, latency=True):

@@ -58,3 +58,27 @@ def test_real_invokes_of_a_tflite_file(tmp_path):
     for latency in result.values():
         assert 0 < latency["spread"][0] <= latency["median"] <= latency["spread"][1]
         assert latency["median"] <= latency["p90"] and len(latency["round_medians"]) == 3
+
+
+def test_a_batch_of_several_examples_is_cycled_one_per_invoke(tmp_path):
+    tf = pytest.importorskip("tensorflow")
+    from ai_edge_litert.interpreter import Interpreter
+
+    module = tf.Module()
+    module.f = tf.function(lambda x: x * 2.0, input_signature=[tf.TensorSpec([1, 2], tf.float32)])
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([module.f.get_concrete_function()], module)
+    path = tmp_path / "double.tflite"
+    path.write_bytes(converter.convert())
+    examples = np.arange(6, dtype="float32").reshape(3, 2)
+    seen = []
+    original = Interpreter.set_tensor
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            Interpreter, "set_tensor", lambda self, index, value: (seen.append(value), original(self, index, value))[1]
+        )
+        call = timing.interpreter_call(path, examples)
+        for _ in range(4):
+            call()
+    # one example per invoke, in turn, starting again after the last
+    np.testing.assert_array_equal(np.concatenate(seen), examples[[0, 1, 2, 0]])
+    timing.alternating_latency_ms({"cycled": (path, examples)}, 2, 3, 0)  # a batch of 3 never reaches the file

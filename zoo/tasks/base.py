@@ -141,6 +141,9 @@ class Head:
     new_classes_fine_tune = False  # whether `create_model(..., pretrained=RUN, num_classes=k)` gives a fresh head
     agreement_examples = AGREEMENT_EXAMPLES  # training and validation inputs export checks files on (besides test)
     latency_runs = None  # (timed runs, warm-up runs per round) of a file's latency; None: export's default
+    # Test inputs a file's latency cycles through (one per invoke, the split's last ones): 1 when a call costs the
+    # same on any input; more when it depends on the input (a translation's decoding steps).
+    latency_examples = 1
 
     def num_outputs(self, splits):
         """The builder's `num_classes`: output units for `splits`."""

@@ -94,6 +94,7 @@ class TranslationHead(Head):
     report_columns = ("bleu", "chrf", "identical", "bleu_drop")
     agreement_column = "identical"
     latency_runs = exporting.LATENCY_RUNS
+    latency_examples = exporting.LATENCY_SENTENCES  # a sentence's time grows with its translation's length
 
     def num_outputs(self, splits):
         return None  # the builders size their output from the target vocabulary
