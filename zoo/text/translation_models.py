@@ -39,7 +39,7 @@ def _token_inputs(sequence_length):
 @register_model(
     task="translation",
     input_shape=(),
-    recipe=_recipe(epochs=6, learning_rate=1e-3),
+    recipe=_recipe(epochs=10, learning_rate=1e-3),
     paper="Vaswani et al. 2017, 'Attention Is All You Need'",
     exportable=True,
     from_runs=False,
