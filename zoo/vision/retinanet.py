@@ -59,6 +59,7 @@ def _detector(input_shape, num_classes, stack_filters, head_layers):
         anchor_generator=anchor_generator(ANCHORS),
         pre_logits_num_conv_layers=head_layers,
         name="retinanet_detector",
+        compile=False,  # its default compile makes an optimizer, which zoo's memory check (a StatelessScope) refuses
     )
     # keras-hub 0.32 puts the prior-probability bias on the box head; RetinaNet (section 4.1) puts it on the classes.
     detector.box_head.prediction_layer.bias.assign(keras.ops.zeros_like(detector.box_head.prediction_layer.bias))
