@@ -34,7 +34,9 @@ CASES = {  # model -> (task, dataset); a newly registered model must be added he
     "dcn": ("recommendation_ranking", "synthetic"),
     **dict.fromkeys(["ds_cnn", "kws_cnn"], ("audio_classification", "folder:{data}/audio")),
     **dict.fromkeys(["deeplab_v3", "unet"], ("image_segmentation", "folder:{data}/scenes")),
-    "centernet": ("object_detection", "coco:{data}/coco/annotations.json"),
+    **dict.fromkeys(
+        ["centernet", "centernet_mobilenet_v2", "retinanet"], ("object_detection", "coco:{data}/coco/annotations.json")
+    ),
     **dict.fromkeys(["gru_attention", "transformer_seq2seq"], ("translation", "tsv:{data}/pairs.tsv")),
 }
 # Equal only up to float summation order (differences of 4e-8 to 2e-6 measured after two steps): keras-hub's

@@ -1,6 +1,7 @@
 """Trains an object detector from the zoo and writes the run to --model_dir.
 
 python -m zoo_apps.detect                                  # centernet on mnist_scenes, generated offline
+python -m zoo_apps.detect --model=centernet_mobilenet_v2    # or --model=retinanet (keras-hub's RetinaNet)
 python -m zoo_apps.detect --dataset=coco:data/annotations.json --image_size=128,128 --export=int8
 python -m zoo_apps.detect --dataset=yolo:data/digits --image_size=128,128   # images/, labels/, classes.txt
 """

@@ -81,3 +81,26 @@ def predict_boxes(model, images, batch_size=128, min_score=0.01):
         keep = scores >= min_score
         results += [(b[k], s[k], c[k]) for b, s, c, k in zip(boxes, scores, classes, keep)]
     return results
+
+
+def boxes_of_targets(targets, num_classes, max_objects=MAX_DETECTIONS):
+    """The boxes `encode` wrote into a batch of dense targets, for detectors trained on other targets: pixel
+    `[x1, y1, x2, y2]` `(batch, k, 4)` and classes `(batch, k)` float32, centres first, padded with -1 (keras-hub's
+    convention). Exact but for objects whose centres share a cell (their last one wins, as in training here)."""
+    ops = keras.ops
+    _, height, width, _ = targets.shape
+    k = min(max_objects, height * width)
+    marks, cell = ops.top_k(ops.reshape(targets[..., -1], (-1, height * width)), k)
+    valid = marks > 0.5
+    geometry = ops.take_along_axis(
+        ops.reshape(targets[..., num_classes:-1], (-1, height * width, 4)), cell[..., None], 1
+    )
+    heat = ops.take_along_axis(
+        ops.reshape(targets[..., :num_classes], (-1, height * width, num_classes)), cell[..., None], 1
+    )
+    rows, cols = ops.cast(cell // width, "float32"), ops.cast(cell % width, "float32")
+    center_x, center_y = cols + geometry[..., 2], rows + geometry[..., 3]
+    half_w, half_h = geometry[..., 0] / 2, geometry[..., 1] / 2
+    boxes = ops.stack([center_x - half_w, center_y - half_h, center_x + half_w, center_y + half_h], -1) * STRIDE
+    classes = ops.cast(ops.argmax(heat, axis=-1), "float32")  # the class whose heatmap peaks (1.0) there
+    return ops.where(valid[..., None], boxes, -1.0), ops.where(valid, classes, -1.0)

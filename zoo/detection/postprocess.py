@@ -77,8 +77,10 @@ class DetectionPostprocess(keras.layers.Layer):
         )
 
 
-def detection_model(centers_model, image_size):
-    """`centers_model` (pixels -> centre maps) with decoding and NMS appended: dict of MediaPipe's four outputs."""
-    pixels = keras.Input(centers_model.input_shape[1:], batch_size=1, name="pixels")
-    outputs = DetectionPostprocess(image_size, name="postprocess")(centers_model(pixels))
-    return keras.Model(pixels, outputs, name=f"{centers_model.name}_detector")
+def detection_model(detector, image_size, postprocess=None):
+    """`detector` (pixels -> centre maps, or what `postprocess(image_size)` reads) with decoding and NMS appended:
+    dict of MediaPipe's four outputs."""
+    pixels = keras.Input(detector.input_shape[1:], batch_size=1, name="pixels")
+    layer = postprocess(image_size) if postprocess else DetectionPostprocess(image_size, name="postprocess")
+    outputs = layer(detector(pixels))
+    return keras.Model(pixels, outputs, name=f"{detector.name}_detector")

@@ -1,14 +1,15 @@
-"""Object detection: the image input side plus a detection head (objects as points, COCO metrics).
+"""Object detection: the image input side plus a detection head (box coders, COCO metrics).
 
-The model returns stride-4 centre maps (`zoo.detection.points`); the head decodes them into boxes,
-scores and classes and scores them with pycocotools' COCOeval: mAP@[.5:.95], mAP@0.5, per-class AP
-and recall on the test split.
+The model returns what its box coder reads (`zoo.detection.coders`): stride-4 centre maps
+(`zoo.detection.points`) or anchor deltas and logits (`zoo.detection.anchors`); the head asks the coder for
+the loss and the decoding into boxes, scores and classes, and scores them with pycocotools' COCOeval:
+mAP@[.5:.95], mAP@0.5, per-class AP and recall on the test split.
 """
 
 import numpy as np
 
 from zoo.datasets import batched
-from zoo.detection import coco, points
+from zoo.detection import coco, coders
 from zoo.tasks import detection_plots
 from zoo.tasks.base import Dataset, Head, Task
 from zoo.tasks.detection_export import DetectionExport
@@ -60,12 +61,13 @@ def split_images(split):
 
 
 class DetectionHead(DetectionExport, Head):
-    """Centre heatmaps, box sizes and offsets at stride 4; boxes, classes and scores after decoding."""
+    """A detector's raw outputs (its box coder's), boxes, classes and scores after decoding."""
 
     output_name = "centers"
     description = (
-        "`centers`: float32 (batch, H/4, W/4, classes + 4): class heatmap logits, box width and height in "
-        "cells of 4 pixels, centre offset; `zoo.detection.points.decode` turns them into boxes"
+        "`centers`: the detector's raw float32 output, as its box coder lays it out: centre maps (batch, H/4, W/4, "
+        "classes + 4) or anchor deltas and logits (batch, anchors, 4 + classes); "
+        "`zoo.detection.coders.predict_boxes` turns them into boxes"
     )
     file_description = (
         "four outputs, MediaPipe's order: `location` (1, N, 4) [ymin, xmin, ymax, xmax] ratios, `category` (1, N), "
@@ -76,13 +78,13 @@ class DetectionHead(DetectionExport, Head):
     history_metrics = ("loss",)
 
     def compile(self, model, recipe, new_optimizer):
-        model.compile(optimizer=new_optimizer(), loss=points.centernet_loss)
+        model.compile(optimizer=new_optimizer(), loss=coders.coder_of(model).loss())
 
     def evaluate(self, model, splits):
         results = {}
         for name, split in (("test", splits.test), ("validation", splits.validation)):
             images = split_images(split)
-            found = points.predict_boxes(model, images)
+            found = coders.predict_boxes(model, images)
             truth = splits.extras["boxes"][name], splits.extras["classes"][name]
             results[name] = (images, found, truth)
         images, found, (boxes, classes) = results["test"]
@@ -132,8 +134,8 @@ class DetectionHead(DetectionExport, Head):
 
     def card_usage_output(self, config, model_variable, inputs):
         return [
-            f"centers = {model_variable}({inputs}",
-            "boxes, scores, classes = zoo.detection.points.decode(centers)  # pixel [x1, y1, x2, y2]",
+            f"found = zoo.detection.coders.predict_boxes({model_variable}, {inputs}",
+            "boxes, scores, classes = found[0]  # the first image's, pixel [x1, y1, x2, y2]",
         ]
 
     def card_limitations(self, config, metrics):
@@ -141,8 +143,10 @@ class DetectionHead(DetectionExport, Head):
         return [
             f"- The mAP comes from {test['num_objects']:,} objects in {test['num_images']:,} test images of "
             f"`{config['run']['dataset']}`; on other scenes it can be far lower.",
-            "- It finds at most one object per class centred in each 4x4-pixel cell: objects of one class whose "
-            "centres fall within 4 pixels of each other merge.",
+            "- Training reads each object's box from its 4x4-pixel centre cell: objects whose centres share a cell "
+            "merge (a centre-map model also finds at most one object per class in each cell).",
+            "- The exported file's NMS is class-agnostic (IoU 0.5): overlapping objects of different classes can "
+            "merge there.",
         ]
 
     def intended_use(self, config, task_name):

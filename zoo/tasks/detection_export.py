@@ -9,42 +9,13 @@ mAP@0.5 on the test split with a paired bootstrap interval of the drop (Keras - 
 import numpy as np
 
 from zoo.detection import coco
+from zoo.detection.coders import as_pixel_detections, coder_of, detections_of  # noqa: F401 (re-exported)
 from zoo.errors import ZooError
 
 MATCH_IOU, MATCH_SCORE = 0.9, 0.3
 MIN_MATCHED = 0.95  # the gate: matched detections
 MAX_MAP50_DROP = 0.01  # the gate: a drop whose 95% interval lies above this fails
 BOOTSTRAP_ROUNDS = 30
-_POSTPROCESS = {}
-
-
-def detections_of(outputs, image_size):
-    """The four outputs as a dict of arrays: a file's as they are, Keras's centre maps through the same
-    post-processing the file holds (batch of one at a time, as in the file)."""
-    if isinstance(outputs, dict):
-        return outputs
-    import tensorflow as tf
-
-    from zoo.detection.postprocess import DetectionPostprocess
-
-    key = tuple(image_size)
-    if key not in _POSTPROCESS:
-        _POSTPROCESS[key] = tf.function(DetectionPostprocess(image_size), reduce_retracing=True)
-    found = [_POSTPROCESS[key](tf.constant(maps[None])) for maps in np.asarray(outputs, np.float32)]
-    return {name: np.concatenate([np.asarray(f[name]) for f in found]) for name in found[0]}
-
-
-def as_pixel_detections(found, image_size, min_score=0.0):
-    """Per image `(boxes [x1, y1, x2, y2] pixels, scores, classes)` of the four outputs."""
-    height, width = image_size
-    results = []
-    for location, category, score, count in zip(
-        found["location"], found["category"], found["score"], found["number_of_detections"]
-    ):
-        keep = (np.arange(len(score)) < int(count)) & (score >= min_score)
-        ymin, xmin, ymax, xmax = (location[keep] * [height, width, height, width]).T
-        results.append((np.stack([xmin, ymin, xmax, ymax], -1), score[keep], category[keep].astype(int)))
-    return results
 
 
 def _iou(a, b):
@@ -75,10 +46,11 @@ def matched_share(first, second):
     return matched / total if total else 1.0
 
 
-def compare(outputs, reference, labels, image_size, class_names):
-    """One report row's entries: matched detections against Keras on every input, and mAP on the test split."""
-    found = as_pixel_detections(detections_of(outputs, image_size), image_size)
-    keras_found = as_pixel_detections(detections_of(reference, image_size), image_size)
+def compare(outputs, reference, labels, image_size, class_names, coder=None):
+    """One report row's entries: matched detections against Keras on every input, and mAP on the test split
+    (raw Keras outputs go through `coder`'s post-processing, default centre maps')."""
+    found = as_pixel_detections(detections_of(outputs, image_size, coder), image_size)
+    keras_found = as_pixel_detections(detections_of(reference, image_size, coder), image_size)
     boxes, classes = [label[0] for label in labels], [label[1] for label in labels]
     test, keras_test = found[-len(labels) :], keras_found[-len(labels) :]
     metrics = coco.detection_metrics(boxes, classes, test, class_names)
@@ -135,33 +107,32 @@ def decode(predictor, outputs, min_score=MATCH_SCORE):
 class TestTruth(list):
     """The test split's `(boxes, classes)` per image, with what `compare` needs to read the outputs."""
 
-    def __init__(self, items, image_size, class_names):
+    def __init__(self, items, image_size, class_names, coder=None):
         super().__init__(items)
-        self.image_size, self.class_names = tuple(image_size), list(class_names)
+        self.image_size, self.class_names, self.coder = tuple(image_size), list(class_names), coder
 
 
 class DetectionExport:
     """The head's export methods: the file holds decoding and NMS and returns MediaPipe's four outputs."""
 
     def file_model(self, model):
-        """`model` (the side's: pixels to centre maps) with decoding and NMS appended."""
+        """`model` (the side's: pixels to the detector's raw outputs) with its coder's decoding and NMS appended."""
         from zoo.detection.postprocess import detection_model  # noqa: PLC0415
 
-        return detection_model(model, model.input_shape[1:3])
+        return detection_model(model, model.input_shape[1:3], coder_of(model).postprocess)
 
     def export_labels(self, splits, model, labels):
         truth = zip(splits.extras["boxes"]["test"], splits.extras["classes"]["test"])
-        from zoo.detection.postprocess import INT8_FLOAT_OPERATORS  # noqa: PLC0415
-
+        coder = coder_of(model)
         metadata = dict(
             labels=splits.class_names,
             output_description=self.file_description,
-            int8_float_operators=list(INT8_FLOAT_OPERATORS),
+            int8_float_operators=list(coder.int8_float_operators),
         )
-        return TestTruth(truth, splits.input_shape[:2], splits.class_names), metadata
+        return TestTruth(truth, splits.input_shape[:2], splits.class_names, coder), metadata
 
     def compare(self, outputs, reference, labels):
-        return compare(outputs, reference, labels, labels.image_size, labels.class_names)
+        return compare(outputs, reference, labels, labels.image_size, labels.class_names, labels.coder)
 
     def gate(self, row, keras_row):
         return gate(row)
