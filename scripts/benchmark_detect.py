@@ -12,6 +12,7 @@ connected blob of pixels >= 128, labelled with the most common training class, s
 Results go to --output_dir/results.json.
 """
 
+import json
 import pathlib
 import shutil
 import subprocess
@@ -67,10 +68,12 @@ def main(argv):
     keras, int8 = rows["model.keras"], rows.get("model_int8.tflite", {})
     splits = get_task("object_detection").load_data("mnist_scenes", seed=FLAGS.seed)
     reference = blob_reference(splits)
+    run = json.loads((model_dir / "metrics.json").read_text())["test"]  # the app's evaluation: no NMS for centre maps
     results = dict(
         command=command,
         wall_minutes=seconds / 60,
         test_images=report["test_examples"],
+        run=dict(map50=run["map50"], map50_interval=run["map50_interval"], map=run["map"]),
         keras=dict(map50=keras["map50"], map=keras["map"]),
         files={
             name: {k: row.get(k) for k in ("map50", "map", "map50_drop", "map50_drop_interval", "matched", "gate")}
@@ -80,14 +83,20 @@ def main(argv):
         reference_ink_blobs=dict(map50=reference["map50"], map=reference["map"]),
         targets=TARGETS,
         met=dict(
-            map50=keras["map50"] >= TARGETS["map50"],
+            map50=run["map50"] >= TARGETS["map50"],
+            map50_through_file_postprocessing=keras["map50"] >= TARGETS["map50"],
             wall_minutes=seconds / 60 < TARGETS["wall_minutes"],
             int8_drop=bool(int8) and 100 * int8["map50_drop"] <= TARGETS["int8_drop_points"],
         ),
     )
     write_json(pathlib.Path(FLAGS.output_dir) / "results.json", results)
     print(f"{command}: {seconds / 60:.1f} min on this machine")
-    print(f"Keras: mAP@0.5 {keras['map50']:.4f}, mAP@[.5:.95] {keras['map']:.4f} ({report['test_examples']} images)")
+    low, high = run["map50_interval"]
+    print(f"run (the app's evaluation): mAP@0.5 {run['map50']:.4f} (95% {low:.4f}-{high:.4f}), mAP {run['map']:.4f}")
+    print(
+        f"Keras through the file's post-processing: mAP@0.5 {keras['map50']:.4f}, mAP@[.5:.95] {keras['map']:.4f} "
+        f"({report['test_examples']} images)"
+    )
     print(f"reference (ink blobs, one class): mAP@0.5 {reference['map50']:.4f}")
     for name, row in results["files"].items():
         low, high = row["map50_drop_interval"]
