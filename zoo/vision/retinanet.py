@@ -77,7 +77,10 @@ def _detector(input_shape, num_classes, stack_filters, head_layers):
     min_input_size=32,
 )
 def retinanet(num_classes=10, input_shape=(64, 64, 1), stack_filters=(64, 64, 128, 128), head_layers=2):
-    """keras-hub RetinaNet: small scratch ResNet + feature pyramid (strides 8-32), focal loss over 9 anchors a cell."""
+    """Experimental, not yet a working detector (mAP@0.5 0.002 after 3 epochs on mnist_scenes; see README).
+
+    keras-hub RetinaNet: small scratch ResNet + feature pyramid (strides 8-32), focal loss over 9 anchors a cell.
+    """
     check_divisible(input_shape, 32, "retinanet")  # pyramid levels up to stride 32, added back top-down
     pixels, x = pixel_input(input_shape, min_size=32)
     detector = _detector(tuple(input_shape), num_classes, stack_filters, head_layers)
