@@ -266,3 +266,16 @@ def test_mediapipe_object_detector_finds_what_predictor_finds(fixed_detector_fil
     answers = mediapipe_tasks.top1(paths[flavour], images[:2])
     assert all(mediapipe_tasks.same_detections(a, b) for a, b in zip(expected, answers)), (expected, answers)
     assert not mediapipe_tasks.same_detections(expected[0], answers[0][:2])
+
+
+def test_nms_in_the_file_is_per_class():
+    """Overlapping boxes of two classes both survive; of one class, the lower score goes."""
+    from zoo.detection.postprocess import suppressed
+
+    box = [0.1, 0.1, 0.5, 0.5]
+    boxes = np.array([box, [0.12, 0.1, 0.52, 0.5], box], "float32")  # IoU of the first two: about 0.9
+    outputs = suppressed(boxes, np.array([0.9, 0.8, 0.7], "float32"), np.array([3, 3, 8]), max_detections=5)
+    assert int(outputs["number_of_detections"][0]) == 2
+    np.testing.assert_allclose(outputs["score"][0, :3], [0.9, 0.7, 0.0])
+    np.testing.assert_array_equal(outputs["category"][0, :2], [3, 8])
+    np.testing.assert_allclose(outputs["location"][0, 1], box)  # the boxes come back without their class offset

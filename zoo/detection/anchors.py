@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.detection import points
-from zoo.detection.postprocess import CANDIDATES, IOU_THRESHOLD, MAX_DETECTIONS, SCORE_THRESHOLD
+from zoo.detection.postprocess import CANDIDATES, MAX_DETECTIONS, suppressed
 
 ANCHORS = dict(min_level=3, max_level=5, num_scales=3, aspect_ratios=(0.5, 1.0, 2.0), anchor_size=1.0)
 MAX_DELTA = 4.0  # log-size deltas are clipped here before exp (a box at most e^4 = 55x its anchor)
@@ -120,22 +120,7 @@ class AnchorPostprocess(keras.layers.Layer):
         (x, y), (half_w, half_h) = tf.unstack(centre, axis=-1), tf.unstack(half, axis=-1)
         boxes = tf.stack([(y - half_h) / image_h, (x - half_w) / image_w, (y + half_h) / image_h,
                           (x + half_w) / image_w], axis=-1)  # fmt: skip
-        selected, selected_scores, count = tf.raw_ops.NonMaxSuppressionV5(
-            boxes=boxes,
-            scores=best,
-            max_output_size=self.max_detections,
-            iou_threshold=IOU_THRESHOLD,
-            score_threshold=SCORE_THRESHOLD,
-            soft_nms_sigma=0.0,
-            pad_to_max_output_size=True,
-        )
-        valid = tf.range(self.max_detections) < count
-        return dict(
-            location=tf.where(valid[:, None], tf.gather(boxes, selected), 0.0)[None],
-            category=tf.where(valid, tf.cast(tf.gather(classes, selected), tf.float32), 0.0)[None],
-            score=tf.where(valid, selected_scores, 0.0)[None],
-            number_of_detections=tf.cast(tf.reshape(count, [1]), tf.float32),
-        )
+        return suppressed(boxes, best, classes, self.max_detections)
 
 
 class AnchorCoder:

@@ -1,9 +1,9 @@
 """Decoding and non-maximum suppression inside the exported file, with builtin TFLite operators only.
 
 Peak picking is a 3x3 max-pool (MAX_POOL_2D), the best candidates come from TOPK_V2, and
-`NonMaxSuppressionV5` with padding converts to the builtin NON_MAX_SUPPRESSION_V5 (class-agnostic, as
-MediaPipe's own detectors with `TFLite_Detection_PostProcess` can be; `combined_non_max_suppression`
-would need Flex). Outputs follow what MediaPipe's ObjectDetector reads from a model with NMS inside:
+`NonMaxSuppressionV5` with padding converts to the builtin NON_MAX_SUPPRESSION_V5 (per class, by moving
+each class's boxes apart: `suppressed`; `combined_non_max_suppression` would need Flex). Outputs follow
+what MediaPipe's ObjectDetector reads from a model with NMS inside:
 `location` `[1, N, 4]` as `[ymin, xmin, ymax, xmax]` ratios of the image, `category` `[1, N]`, `score`
 `[1, N]` and `number of detections` `[1]`, all float32, padded to N with zeros.
 """
@@ -25,6 +25,33 @@ INT8_FLOAT_OPERATORS = (
 IOU_THRESHOLD = 0.5
 SCORE_THRESHOLD = 0.05
 CANDIDATES = 100
+
+
+def suppressed(boxes, scores, classes, max_detections):
+    """MediaPipe's four outputs (batch of one) of the candidate `boxes` (`[N, 4]` ratios), `scores` and `classes`
+    that survive per-class NMS.
+
+    Per class, with the one builtin NMS: each class's boxes are moved 2 apart (ratios lie in 0-1), so boxes of
+    different classes never overlap. Class-agnostic NMS cost 4 points of mAP@0.5 on mnist_scenes (0.900 without
+    NMS, 0.860 with it): where a digit's peak is also high in another class's map, it can keep the wrong class
+    and drop the right one."""
+    offset = tf.cast(classes, tf.float32)[:, None] * 2.0
+    selected, selected_scores, count = tf.raw_ops.NonMaxSuppressionV5(
+        boxes=boxes + offset,
+        scores=scores,
+        max_output_size=max_detections,
+        iou_threshold=IOU_THRESHOLD,
+        score_threshold=SCORE_THRESHOLD,
+        soft_nms_sigma=0.0,
+        pad_to_max_output_size=True,
+    )
+    valid = tf.range(max_detections) < count
+    return dict(
+        location=tf.where(valid[:, None], tf.gather(boxes, selected), 0.0)[None],
+        category=tf.where(valid, tf.cast(tf.gather(classes, selected), tf.float32), 0.0)[None],
+        score=tf.where(valid, selected_scores, 0.0)[None],
+        number_of_detections=tf.cast(tf.reshape(count, [1]), tf.float32),
+    )
 
 
 class DetectionPostprocess(keras.layers.Layer):
@@ -56,25 +83,7 @@ class DetectionPostprocess(keras.layers.Layer):
             ],
             axis=-1,
         )
-        selected, selected_scores, count = tf.raw_ops.NonMaxSuppressionV5(
-            boxes=boxes,
-            scores=scores,
-            max_output_size=self.max_detections,
-            iou_threshold=IOU_THRESHOLD,
-            score_threshold=SCORE_THRESHOLD,
-            soft_nms_sigma=0.0,
-            pad_to_max_output_size=True,
-        )
-        valid = tf.range(self.max_detections) < count
-        location = tf.where(valid[:, None], tf.gather(boxes, selected), 0.0)
-        category = tf.where(valid, tf.cast(tf.gather(classes, selected), tf.float32), 0.0)
-        score = tf.where(valid, selected_scores, 0.0)
-        return dict(
-            location=location[None],
-            category=category[None],
-            score=score[None],
-            number_of_detections=tf.cast(tf.reshape(count, [1]), tf.float32),
-        )
+        return suppressed(boxes, scores, classes, self.max_detections)
 
 
 def detection_model(detector, image_size, postprocess=None):

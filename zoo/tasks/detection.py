@@ -145,8 +145,8 @@ class DetectionHead(DetectionExport, Head):
             f"`{config['run']['dataset']}`; on other scenes it can be far lower.",
             "- Training reads each object's box from its 4x4-pixel centre cell: objects whose centres share a cell "
             "merge (a centre-map model also finds at most one object per class in each cell).",
-            "- The exported file's NMS is class-agnostic (IoU 0.5): overlapping objects of different classes can "
-            "merge there.",
+            "- The exported file's NMS is per class (IoU 0.5): one object can get boxes of two classes, the second "
+            "with a lower score; keep the best-scoring box where boxes overlap if one label per object is needed.",
         ]
 
     def intended_use(self, config, task_name):
