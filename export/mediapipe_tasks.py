@@ -58,7 +58,10 @@ def _image_segmenter(path, images):
 
 def _object_detector(path, images, min_score=0.3):
     """Per image MediaPipe's ObjectDetector's detections scoring >= `min_score` (zoo's Predictor's default),
-    as `(label, score, [x1, y1, x2, y2])`, best first; MediaPipe gives whole pixels of the image it was given."""
+    as `(label, score, [x1, y1, x2, y2])`, best first; MediaPipe gives whole pixels of the image it was given.
+
+    MediaPipe merges detections with the same box into one with several categories (its
+    DetectionsDeduplicateCalculator): each category becomes one entry here, as the file returned them."""
     import mediapipe as mp
     from mediapipe.tasks.python import vision
 
@@ -69,12 +72,10 @@ def _object_detector(path, images, min_score=0.3):
             found = detector.detect(mp.Image(image_format=mp.ImageFormat.SRGB, data=_camera_pixels(image)))
             answers.append(
                 [
-                    (
-                        item.categories[0].category_name,
-                        float(item.categories[0].score),
-                        [float(v) for v in _corners(item.bounding_box)],
-                    )
+                    (category.category_name, float(category.score), [float(v) for v in _corners(item.bounding_box)])
                     for item in found.detections
+                    for category in item.categories
+                    if category.score >= min_score
                 ]
             )
         return answers
