@@ -45,8 +45,7 @@ class ExportData:
         calibration: a few hundred training inputs as `tflite_model` takes them (for int8).
         metadata: sidecar entries from the side (what the input is) and the head (what the output is).
         tensor_types: `(input, output)` numpy dtype names of the int8 file's float input and output.
-        unsupported: `{flavour: why}`: TFLite flavours this model is not written as (the report says why).
-    """
+        unsupported: `{flavour: why}`: TFLite flavours this model is not written as (the report says why)."""
 
     tflite_model: object
     inputs: object
@@ -141,9 +140,7 @@ class Head:
     new_classes_fine_tune = False  # whether `create_model(..., pretrained=RUN, num_classes=k)` gives a fresh head
     agreement_examples = AGREEMENT_EXAMPLES  # training and validation inputs export checks files on (besides test)
     latency_runs = None  # (timed runs, warm-up runs per round) of a file's latency; None: export's default
-    # Test inputs a file's latency cycles through (one per invoke, the split's last ones): 1 when a call costs the
-    # same on any input; more when it depends on the input (a translation's decoding steps).
-    latency_examples = 1
+    latency_examples = 1  # last test inputs a file's latency cycles through, one per invoke (>1: input-dependent time)
 
     def num_outputs(self, splits):
         """The builder's `num_classes`: output units for `splits`."""
