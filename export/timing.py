@@ -18,6 +18,17 @@ from ai_edge_litert.interpreter import Interpreter
 ROUNDS, INVOKES, WARMUP = 7, 300, 30  # 7 rounds of 300 timed invokes per file, each after 30 untimed
 
 
+def in_turn(run, examples):
+    """A call that runs `run(example)` on the next of `examples` each time, starting again after the last."""
+    position = [0]
+
+    def call():
+        run(examples[position[0] % len(examples)])
+        position[0] += 1
+
+    return call
+
+
 def interpreter_call(path, model_input, num_threads=1):
     """`invoke` of a LiteRT interpreter of `path` on one thread, its inputs set to `model_input`.
 
@@ -33,16 +44,13 @@ def interpreter_call(path, model_input, num_threads=1):
     details = interpreter.get_input_details()
     examples = len(model_inputs[0])
     if examples > 1 and details[0]["shape"][0] == 1:
-        rows = [[value[index : index + 1] for value in model_inputs] for index in range(examples)]
-        position = [0]
 
-        def call():
-            for detail, value in zip(details, rows[position[0] % examples]):
+        def run(row):
+            for detail, value in zip(details, row):
                 interpreter.set_tensor(detail["index"], value)
-            position[0] += 1
             interpreter.invoke()
 
-        return call
+        return in_turn(run, [[value[index : index + 1] for value in model_inputs] for index in range(examples)])
     for detail, value in zip(details, model_inputs):
         interpreter.set_tensor(detail["index"], value)
     return interpreter.invoke

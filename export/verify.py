@@ -110,13 +110,7 @@ def keras_latency_ms(model, batch):
     """Batch-1 latency of calling the Keras model on `batch`: one raw input, batched, or several that the calls
     take in turn (as `timing.interpreter_call` cycles through a file's)."""
     rows = [take(batch, index, index + 1) for index in range(count(batch))]
-    position = [0]
-
-    def call():
-        model(rows[position[0] % len(rows)], training=False)
-        position[0] += 1
-
-    return latency_ms(call, KERAS_TIMING)
+    return latency_ms(timing.in_turn(lambda row: model(row, training=False), rows), KERAS_TIMING)
 
 
 def verify_tflite(task, path, inputs, labels, reference, latency=True):
