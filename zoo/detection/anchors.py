@@ -18,6 +18,9 @@ from zoo.detection import points
 from zoo.detection.postprocess import CANDIDATES, MAX_DETECTIONS, suppressed
 
 ANCHORS = dict(min_level=3, max_level=5, num_scales=3, aspect_ratios=(0.5, 1.0, 2.0), anchor_size=1.0)
+# The deltas are divided by these before the loss (keras-cv's RetinaNet, Detectron's box coder weights 10, 10, 5, 5):
+# keras-hub's default of ones leaves centre deltas of about 0.1 whose Huber loss is too weak to train the boxes.
+BOX_VARIANCE = (0.1, 0.1, 0.2, 0.2)
 MAX_DELTA = 4.0  # log-size deltas are clipped here before exp (a box at most e^4 = 55x its anchor)
 # Operator types an int8 file keeps float32: the decoding and NMS (as for centre maps, by the same reasoning).
 INT8_FLOAT_OPERATORS = (
@@ -74,6 +77,7 @@ class AnchorLoss(keras.losses.Loss):
             anchor_generator(self.anchors),
             bounding_box_format="xyxy",
             encoding_format="center_xywh",
+            box_variance=list(BOX_VARIANCE),
             box_matcher_force_match_for_each_col=True,  # small digits match no anchor at IoU 0.5
         )
 
@@ -108,7 +112,7 @@ class AnchorPostprocess(keras.layers.Layer):
         self.sides = np.maximum(corners[:, 2:] - corners[:, :2], 1e-3)
 
     def call(self, outputs):
-        deltas, logits = outputs[0, :, :4], outputs[0, :, 4:]
+        deltas, logits = outputs[0, :, :4] * np.array(BOX_VARIANCE, np.float32), outputs[0, :, 4:]
         scores = tf.sigmoid(tf.reduce_max(logits, axis=-1))  # the best class per anchor
         classes = tf.argmax(logits, axis=-1, output_type=tf.int32)  # ARG_MAX (keras.ops.argmax: Flex)
         best, index = tf.math.top_k(scores, min(CANDIDATES, len(self.sides)))

@@ -31,7 +31,7 @@ RECIPE = dict(
 PRIOR = 0.01  # RetinaNet's prior probability of the class logits at the start
 
 
-def _detector(input_shape, num_classes, stack_filters, head_layers):
+def _detector(input_shape, num_classes, stack_filters, head_layers, head_norm):
     import keras_hub
 
     resnet = keras_hub.models.ResNetBackbone(
@@ -58,6 +58,7 @@ def _detector(input_shape, num_classes, stack_filters, head_layers):
         bounding_box_format="xyxy",
         anchor_generator=anchor_generator(ANCHORS),
         pre_logits_num_conv_layers=head_layers,
+        use_prediction_head_norm=head_norm,
         name="retinanet_detector",
         compile=False,  # its default compile makes an optimizer, which zoo's memory check (a StatelessScope) refuses
     )
@@ -76,13 +77,15 @@ def _detector(input_shape, num_classes, stack_filters, head_layers):
     "keras-hub's RetinaNetObjectDetector",
     min_input_size=32,
 )
-def retinanet(num_classes=10, input_shape=(64, 64, 1), stack_filters=(64, 64, 128, 128), head_layers=2):
+def retinanet(
+    num_classes=10, input_shape=(64, 64, 1), stack_filters=(64, 64, 128, 128), head_layers=2, head_norm=True
+):
     """Experimental, not yet a working detector (mAP@0.5 0.002 after 3 epochs on mnist_scenes; see README).
 
     keras-hub RetinaNet: small scratch ResNet + feature pyramid (strides 8-32), focal loss over 9 anchors a cell.
     """
     check_divisible(input_shape, 32, "retinanet")  # pyramid levels up to stride 32, added back top-down
     pixels, x = pixel_input(input_shape, min_size=32)
-    detector = _detector(tuple(input_shape), num_classes, stack_filters, head_layers)
+    detector = _detector(tuple(input_shape), num_classes, stack_filters, head_layers, head_norm)
     outputs = AnchorOutputs(input_shape[:2], num_classes, ANCHORS, name="anchors")(detector(x))
     return keras.Model(pixels, outputs, name="retinanet")
