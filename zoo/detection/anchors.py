@@ -88,12 +88,13 @@ class AnchorLoss(keras.losses.Loss):
         box_targets, class_targets = self.encoder(shape_only, boxes, classes)
         positive = ops.cast(class_targets > -1.0, "float32")
         count = ops.maximum(ops.sum(positive, axis=1), 1.0)
-        # As keras-hub's compute_loss: Huber and focal loss averaged over an anchor's 4 deltas and C classes.
-        box_loss = ops.sum(keras.losses.huber(box_targets, y_pred[..., :4]) * positive, 1)
+        # As the paper (and Detectron): Huber and focal loss summed over an anchor's 4 deltas and C classes
+        # (keras-hub's compute_loss averages them, which weakens the classes 10-fold against the boxes).
+        box_loss = ops.sum(keras.losses.huber(box_targets, y_pred[..., :4]) * positive, 1) * 4.0
         labels = ops.one_hot(ops.cast(ops.maximum(class_targets, 0.0), "int32"), self.num_classes) * positive[..., None]
         focal = keras.losses.binary_focal_crossentropy(labels, y_pred[..., 4:], from_logits=True)
         class_weight = ops.cast(class_targets > -2.0, "float32")  # -2: ignored (IoU 0.4-0.5)
-        class_loss = ops.sum(focal * class_weight, 1)
+        class_loss = ops.sum(focal * class_weight, 1) * self.num_classes
         return (box_loss + class_loss) / count
 
     def get_config(self):
