@@ -25,6 +25,8 @@ OPTIONAL_KEYS = {
     "precise_batch_norm": "After training, recompute every trainable batch norm's statistics on up to "
     f"{PRECISE_BATCH_NORM_BATCHES} training batches (no augmentation) with the final weights: a deep network "
     "trained from scratch for a few hundred steps otherwise predicts one class in inference mode.",
+    "steps_per_execution": "Training batches per call of the compiled step (Keras's `steps_per_execution`): fewer "
+    "round trips from Python where a step is tiny; progress and checkpoints still come once an epoch. 1 if unset.",
 }
 OPTIMIZERS = ("sgd", "adam", "adamw")
 LR_SCHEDULES = ("constant", "cosine")

@@ -97,6 +97,9 @@ def _define_recipe_flags(define, keys):
         precise_batch_norm=lambda: flags.DEFINE_boolean(
             "precise_batch_norm", None, help_["precise_batch_norm"], **define
         ),
+        steps_per_execution=lambda: flags.DEFINE_integer(
+            "steps_per_execution", None, help_["steps_per_execution"], lower_bound=1, **define
+        ),
     )
     for key in keys:
         definitions[key]()

@@ -303,6 +303,7 @@ def fit(task, model, splits, recipe, folder, seed, chief=True, adversarial=None)
         if index > resumed:  # a fresh pipeline: its shuffle and random streams start anew, as in a resumed run
             train, validation = _pipelines(task, splits, recipe, seed)
         task.compile(model, phase.recipe, lambda phase=phase: make_optimizer(phase.recipe, steps))
+        model.steps_per_execution = phase.recipe.get("steps_per_execution") or 1  # read when Keras builds its step
         if index == resumed:
             adversarial_training.install(model, adversarial, seed)
         restore = checkpoint if index == resumed else None

@@ -103,7 +103,7 @@ class ImageInput(InputSide):
         ),
     )
     data_options = ("image_size", "skip_bad_files")
-    recipe_keys = ("augment", "precise_batch_norm")
+    recipe_keys = ("augment", "precise_batch_norm", "steps_per_execution")
     description = "`pixels`: float32 raw pixels 0-255, shape {shape}; rescaling is inside the model"
     int8_input_type = "uint8"
     mediapipe_task = "ImageClassifier"  # for the classification head

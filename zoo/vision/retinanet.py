@@ -2,8 +2,9 @@
 
 A 4-stack ResNet (`keras_hub.models.ResNetBackbone`, one basic block a stack, 64-128 filters: keras-hub
 wants 64 in the first) gives pyramid features at strides 8-32;
-keras-hub's `RetinaNetBackbone` adds its feature pyramid (256 channels) and `RetinaNetObjectDetector` its shared
-box and class heads (group-normalised) over `zoo.detection.anchors.ANCHORS` (3 sizes x 3 aspect ratios per cell, 8-50 pixels:
+keras-hub's `RetinaNetBackbone` adds its feature pyramid (256 channels) and `RetinaNetObjectDetector` its
+shared box and class heads (group-normalised) over `zoo.detection.anchors.ANCHORS` (3 sizes x 3 aspect ratios
+per cell, 8-50 pixels:
 keras-hub's default anchor size 4 starts at 32 pixels, larger than mnist_scenes' smallest digits). The model
 returns `zoo.detection.anchors.AnchorOutputs`, which names the box coder that trains and decodes it. No
 presets: nothing downloads here. Raw pixels 0-255 in, rescaled inside.
@@ -77,9 +78,7 @@ def _detector(input_shape, num_classes, stack_filters, head_layers, head_norm):
     "keras-hub's RetinaNetObjectDetector",
     min_input_size=32,
 )
-def retinanet(
-    num_classes=10, input_shape=(64, 64, 1), stack_filters=(64, 64, 128, 128), head_layers=2, head_norm=True
-):
+def retinanet(num_classes=10, input_shape=(64, 64, 1), stack_filters=(64, 64, 128, 128), head_layers=2, head_norm=True):
     """keras-hub RetinaNet: small scratch ResNet + feature pyramid (strides 8-32), focal loss over 9 anchors a cell.
 
     Test mAP@0.5 0.48 on mnist_scenes after its 10 epochs (centernet: 0.90): it overfits (README). `head_norm`:
