@@ -95,6 +95,29 @@ def test_same_seed_gives_same_metrics(finished_run, tmp_path):
     assert first["test"] == second["test"]
 
 
+def test_steps_per_execution_changes_the_speed_not_the_training(tmp_path):
+    """Steps a call of the compiled step (cnn's recipe: 32): the same epochs, weights and scores as one a call."""
+    runs = {}
+    for steps in (1, 8):  # 1,437 training digits in batches of 60: 24 steps an epoch
+        runs[steps] = tmp_path / str(steps)
+        args = ("--model=cnn", "--epochs=2", "--augment", f"--steps_per_execution={steps}", *FAST, "--batch_size=60")
+        train(*args, f"--model_dir={runs[steps]}")
+    configs = [json.loads((folder / "config.json").read_text()) for folder in runs.values()]
+    assert [c["run"]["recipe"]["steps_per_execution"] for c in configs] == [1, 8]
+    histories = [(folder / "history.csv").read_text() for folder in runs.values()]
+    assert histories[0] == histories[1]
+    first, second = (json.loads((folder / "metrics.json").read_text())["test"] for folder in runs.values())
+    assert first["confusion_matrix"] == second["confusion_matrix"]
+
+
+def test_steps_per_execution_is_cut_to_a_divisor_of_the_epoch():
+    from zoo_apps.trainer import steps_per_call
+
+    assert steps_per_call(32, 32) == 32 and steps_per_call(32, 64) == 32  # mnist_5k's 4,000 digits in 128s: 32
+    assert steps_per_call(32, 23) == 23 and steps_per_call(16, 23) == 1 and steps_per_call(16, 24) == 12
+    assert steps_per_call(None, 10) == 1 and steps_per_call(8, 0) == 1
+
+
 @pytest.mark.slow
 def test_progress_shows_epoch_of_total_and_time_left(finished_run, tmp_path):
     result = train("--model=cnn", "--epochs=2", f"--model_dir={tmp_path}/progress", *FAST)

@@ -34,6 +34,14 @@ class EpochTensorBoard(keras.callbacks.TensorBoard):
     async_safe = True
 
 
+def steps_per_call(asked, steps):
+    """Training steps per call of the compiled step: the largest divisor of an epoch's `steps` up to `asked`
+    (default 1), so that no call straddles two epochs (such calls gave other per-epoch numbers than one step a call,
+    though the same final weights)."""
+    asked = asked or 1
+    return max(d for d in range(1, min(asked, max(steps, 1)) + 1) if max(steps, 1) % d == 0)
+
+
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
     """`BackupAndRestore` that a kill at any moment leaves consistent, and that also restores the state of
     the layers' random streams (e.g. Dropout's seed generators), which Keras's weights files leave out.
@@ -303,7 +311,7 @@ def fit(task, model, splits, recipe, folder, seed, chief=True, adversarial=None)
         if index > resumed:  # a fresh pipeline: its shuffle and random streams start anew, as in a resumed run
             train, validation = _pipelines(task, splits, recipe, seed)
         task.compile(model, phase.recipe, lambda phase=phase: make_optimizer(phase.recipe, steps))
-        model.steps_per_execution = phase.recipe.get("steps_per_execution") or 1  # read when Keras builds its step
+        model.steps_per_execution = steps_per_call(phase.recipe.get("steps_per_execution"), steps)  # read when built
         if index == resumed:
             adversarial_training.install(model, adversarial, seed)
         restore = checkpoint if index == resumed else None
