@@ -95,6 +95,7 @@ def test_same_seed_gives_same_metrics(finished_run, tmp_path):
     assert first["test"] == second["test"]
 
 
+@pytest.mark.slow
 def test_steps_per_execution_changes_the_speed_not_the_training(tmp_path):
     """Steps a call of the compiled step (cnn's recipe: 32): the same epochs, weights and scores as one a call."""
     runs = {}
