@@ -312,7 +312,7 @@ def fit(task, model, splits, recipe, folder, seed, chief=True, adversarial=None)
             train, validation = _pipelines(task, splits, recipe, seed)
         task.compile(model, phase.recipe, lambda phase=phase: make_optimizer(phase.recipe, steps))
         # Read when Keras builds its step. One a call under a distribution strategy: Keras 3.15's multi-step
-        # function fails there ("You must feed a value for placeholder tensor", two workers of tests/test_distribute.py).
+        # function fails there ("You must feed a value for placeholder tensor": tests/test_distribute.py).
         asked = 1 if tf.distribute.has_strategy() else phase.recipe.get("steps_per_execution")
         model.steps_per_execution = steps_per_call(asked, steps)
         if index == resumed:
