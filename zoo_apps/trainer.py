@@ -38,8 +38,8 @@ def steps_per_call(asked, steps):
     """Training steps per call of the compiled step: the largest divisor of an epoch's `steps` up to `asked`
     (default 1), so that no call straddles two epochs (such calls gave other per-epoch numbers than one step a call,
     though the same final weights)."""
-    asked = asked or 1
-    return max(d for d in range(1, min(asked, max(steps, 1)) + 1) if max(steps, 1) % d == 0)
+    steps = max(steps, 1)
+    return max(d for d in range(1, min(asked or 1, steps) + 1) if steps % d == 0)
 
 
 class AtomicBackupAndRestore(keras.callbacks.BackupAndRestore):
