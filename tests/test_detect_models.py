@@ -87,16 +87,21 @@ def test_retinanet_returns_anchor_outputs_and_keeps_its_coder_through_save_and_l
     assert isinstance(coders.coder_of(restored), anchors.AnchorCoder)
 
 
+def _training_scenes(count):
+    """`count` mnist_scenes training scenes (seed 0), their float32 pixels and centre targets."""
+    from zoo.datasets.scenes import mnist_scenes
+
+    scenes = mnist_scenes(0, (count, 4, 4))["train"]
+    targets = np.stack([points.encode(b, c, (64, 64), 10) for b, c in zip(scenes.boxes, scenes.classes)])
+    return scenes, scenes.images[..., None].astype(np.float32), targets
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name, kwargs", [("centernet_mobilenet_v2", {}), ("retinanet", dict(head_layers=1))])
 def test_a_few_steps_through_the_head_lower_the_loss(name, kwargs):
     import keras
 
-    from zoo.datasets.scenes import mnist_scenes
-
-    scenes = mnist_scenes(0, (16, 4, 4))["train"]
-    pixels = scenes.images[..., None].astype(np.float32)
-    targets = np.stack([points.encode(b, c, (64, 64), 10) for b, c in zip(scenes.boxes, scenes.classes)])
+    _, pixels, targets = _training_scenes(16)
     model = zoo.create_model(name, 10, (64, 64, 1), **kwargs)
     zoo.get_task("object_detection").compile(model, {}, lambda: keras.optimizers.Adam(2e-3))
     losses = [float(model.train_on_batch(pixels, targets)) for _ in range(12)]
@@ -111,12 +116,9 @@ def test_retinanet_learns_32_scenes_by_heart_without_its_loss_blowing_up():
     import keras
 
     from zoo.batch_norm import recalibrate
-    from zoo.datasets.scenes import mnist_scenes
 
     keras.utils.set_random_seed(0)
-    scenes = mnist_scenes(0, (32, 4, 4))["train"]
-    pixels = scenes.images[..., None].astype(np.float32)
-    targets = np.stack([points.encode(b, c, (64, 64), 10) for b, c in zip(scenes.boxes, scenes.classes)])
+    scenes, pixels, targets = _training_scenes(32)
     model = zoo.create_model("retinanet", 10, (64, 64, 1))
     zoo.get_task("object_detection").compile(model, {}, lambda: keras.optimizers.Adam(1e-3))
     losses = [float(model.train_on_batch(pixels, targets)) for _ in range(60)]
