@@ -3,7 +3,7 @@
 import importlib.metadata
 import platform
 
-__version__ = "0.4.2"
+__version__ = "0.4.3"
 PACKAGES = ("tensorflow", "keras", "keras-hub", "numpy", "scikit-learn", "ai-edge-litert")
 
 

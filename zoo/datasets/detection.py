@@ -8,7 +8,7 @@ from zoo.errors import ZooError
 
 SPLIT_NAMES = ("train", "validation", "test")
 DIGIT_NAMES = [str(digit) for digit in range(10)]
-SCENE_COUNTS = (3000, 300, 300)  # mnist_scenes: train, validation, test scenes (tests make fewer)
+SCENE_COUNTS = (15000, 300, 300)  # mnist_scenes: train, validation, test scenes (tests make fewer)
 
 
 def detection_splits(name, images, boxes, classes, class_names, digest, notes=None):

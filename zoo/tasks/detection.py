@@ -9,6 +9,7 @@ mAP@[.5:.95], mAP@0.5, per-class AP and recall on the test split.
 import numpy as np
 
 from zoo.datasets import batched
+from zoo.datasets.detection import SCENE_COUNTS
 from zoo.detection import coco, coders
 from zoo.tasks import detection_plots
 from zoo.tasks.base import Dataset, Head, Task
@@ -23,7 +24,8 @@ class SceneInput(ImageInput):
         Dataset(
             "mnist_scenes",
             "64x64 scenes of 1-6 mnist_5k digits at random scales and positions with their boxes, generated "
-            "from the run's seed; train, validation and test scenes use disjoint source digits (3,000/300/300)",
+            "from the run's seed; train, validation and test scenes use disjoint source digits "
+            f"({'/'.join(f'{count:,}' for count in SCENE_COUNTS)})",
             "Finds white-on-black handwritten digits 11-32 pixels tall on a black 64x64 canvas; photos, "
             "other backgrounds or much smaller digits need fine-tuning on such data.",
         ),
