@@ -49,6 +49,11 @@ class Scenes:
         return len(self.images)
 
 
+def counts_text(counts):
+    """Scene counts as a catalog shows them, e.g. `3,000/300/300`."""
+    return "/".join(f"{count:,}" for count in counts)
+
+
 def load_mnist_5k():
     """`(images uint8 (5000, 28, 28), labels int64 (5000,))` of the embedded digits."""
     path = importlib.resources.files("zoo.datasets") / "data/mnist_5k.npz"

@@ -10,6 +10,7 @@ import numpy as np
 
 from zoo.datasets import batched
 from zoo.datasets.detection import SCENE_COUNTS
+from zoo.datasets.scenes import counts_text
 from zoo.detection import coco, coders
 from zoo.tasks import detection_plots
 from zoo.tasks.base import Dataset, Head, Task
@@ -25,7 +26,7 @@ class SceneInput(ImageInput):
             "mnist_scenes",
             "64x64 scenes of 1-6 mnist_5k digits at random scales and positions with their boxes, generated "
             "from the run's seed; train, validation and test scenes use disjoint source digits "
-            f"({'/'.join(f'{count:,}' for count in SCENE_COUNTS)})",
+            f"({counts_text(SCENE_COUNTS)})",
             "Finds white-on-black handwritten digits 11-32 pixels tall on a black 64x64 canvas; photos, "
             "other backgrounds or much smaller digits need fine-tuning on such data.",
         ),

@@ -9,6 +9,7 @@ and only output, labels attached), which is what MediaPipe's `vision.ImageSegmen
 import keras
 import numpy as np
 
+from zoo.datasets.scenes import SCENES, counts_text
 from zoo.datasets.segmentation import LAYOUT, load_segmentation_dataset
 from zoo.errors import ZooError
 from zoo.tasks.arrays import predict_logits
@@ -28,7 +29,8 @@ CATALOG = (
     Dataset(
         "mnist_scenes",
         "64x64 scenes of 1-6 mnist_5k digits at random scales and positions, generated from the seed "
-        "(3,000/300/300 scenes from disjoint train/validation/test digits); mask: 0 background, digit + 1 on its ink",
+        f"({counts_text(SCENES)} scenes from disjoint train/validation/test digits); "
+        "mask: 0 background, digit + 1 on its ink",
         "Trained on white digits on black 64x64 canvases: other backgrounds, colors or handwriting styles "
         "need fine-tuning.",
     ),
